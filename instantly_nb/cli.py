@@ -1,0 +1,111 @@
+"""The ``instantly-nb`` command.
+
+Subcommands::
+
+    instantly-nb report ...        run the ready-made notebooks and write one offline HTML report
+    instantly-nb pull --out DIR    fetch a whole workspace into parquet files (and the store)
+    instantly-nb summary           a short text summary of a workspace
+    instantly-nb demo-server ...   serve the demo workspace on 127.0.0.1 for any HTTP client
+    instantly-nb endpoints         list every read endpoint by name
+
+Without ``INSTANTLY_API_KEY`` (or with ``--demo``) ``pull`` and ``summary`` use the embedded demo
+workspace. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 the API refused the key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import polars as pl
+
+from .errors import AuthenticationError, ConfigurationError, InstantlyError, PermissionDeniedError
+
+__all__ = ["main"]
+
+
+def _client(demo: bool, cache: str | None = None):  # type: ignore[no-untyped-def]
+    from .client import KEY_ENV, Client
+
+    if demo or not os.environ.get(KEY_ENV):
+        return Client.demo(cache=cache)
+    return Client(cache=cache)
+
+
+def _pull(args: argparse.Namespace) -> int:
+    with _client(args.demo) as client:
+        summary = client.pull(args.out, days=args.days)
+    with pl.Config(tbl_rows=100, tbl_hide_dataframe_shape=True, tbl_width_chars=120):
+        print(summary)
+    print(f"wrote {summary.height} frames to {os.path.abspath(args.out)}")
+    bad = summary.filter(pl.col("status").str.starts_with("failed"))
+    return 1 if bad.height else 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from . import metrics
+
+    with _client(args.demo) as client:
+        ws = client.fetch("workspaces.current")
+        campaigns = client.fetch("campaigns.analytics")
+        accounts = client.fetch("accounts.list")
+    name = ws["name"][0] if "name" in ws.columns and ws.height else "workspace"
+    print(f"Workspace: {name}  ({client.base_url})")
+    print(f"Sending accounts: {accounts.height}   Campaigns with analytics: {campaigns.height}")
+    pooled = metrics.funnel(campaigns)
+    with pl.Config(tbl_rows=20, tbl_hide_dataframe_shape=True, tbl_width_chars=120):
+        print(pooled)
+    return 0
+
+
+def _endpoints(_args: argparse.Namespace) -> int:
+    from .endpoints import ENDPOINTS
+
+    for ep in ENDPOINTS.values():
+        print(f"{ep.name:<50} {ep.method:<5} {ep.path}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "report":
+        from .report.cli import main as report_main
+
+        return report_main(argv[1:])
+    if argv and argv[0] == "demo-server":
+        from .demo import main as demo_main
+
+        return int(demo_main(argv[1:]) or 0)
+    parser = argparse.ArgumentParser(prog="instantly-nb", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("report", help="write an offline HTML report (see instantly-nb report --help)")
+    sub.add_parser("demo-server", help="serve the demo workspace (see instantly-nb demo-server --help)")
+    p = sub.add_parser("pull", help="fetch a whole workspace into parquet files")
+    p.add_argument("--out", required=True, help="folder for the parquet files")
+    p.add_argument("--days", type=int, default=90, help="analytics window in days (default 90)")
+    p.add_argument("--demo", action="store_true", help="use the embedded demo workspace")
+    p.set_defaults(run=_pull)
+    s = sub.add_parser("summary", help="print a short summary of the workspace")
+    s.add_argument("--demo", action="store_true", help="use the embedded demo workspace")
+    s.set_defaults(run=_summary)
+    e = sub.add_parser("endpoints", help="list every read endpoint")
+    e.set_defaults(run=_endpoints)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (AuthenticationError, PermissionDeniedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except InstantlyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,233 @@
+"""Typed errors raised by instantly_nb.
+
+Every message names the method, the path, the HTTP status and the API's own ``message`` where
+there is one, and says what to do. No message ever contains the API key.
+
+Exception tree::
+
+    InstantlyError
+    ├── ConfigurationError            missing key, bad base URL, bad client settings
+    ├── ParameterError (ValueError)   a parameter fails validation before any request is sent
+    ├── UnknownEndpointError (KeyError)
+    ├── ReadOnlyError                 an attempt to send a write operation
+    ├── TransportError                connection refused, DNS, reset, timeout (after retries)
+    │   └── TimeoutError
+    ├── APIError                      the API answered with an error status
+    │   ├── BadRequestError           400
+    │   ├── AuthenticationError       401
+    │   ├── PaymentRequiredError      402
+    │   ├── PermissionDeniedError     403
+    │   ├── NotFoundError             404
+    │   ├── ConflictError             409
+    │   ├── PayloadTooLargeError      413
+    │   ├── RateLimitError            429 (after retries)
+    │   └── ServerError               5xx (after retries)
+    ├── ResponseShapeError            a 2xx body that does not fit the endpoint (incl. 200 + "error")
+    ├── PaginationError               a repeating cursor or the max_pages guard
+    ├── FanOutError                   one part of a multi-request fetch failed (names the part)
+    └── StoreError                    the snapshot store cannot be used
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "FanOutError",
+    "InstantlyError",
+    "NotFoundError",
+    "PaginationError",
+    "ParameterError",
+    "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ReadOnlyError",
+    "ResponseShapeError",
+    "ServerError",
+    "StoreError",
+    "TimeoutError",
+    "TransportError",
+    "UnknownEndpointError",
+    "error_for_status",
+]
+
+KEY_URL = "https://app.instantly.ai/app/settings/integrations"
+
+
+class InstantlyError(Exception):
+    """Base class of every error raised by instantly_nb."""
+
+
+class ConfigurationError(InstantlyError):
+    """The client is not configured well enough to send a request."""
+
+
+class ParameterError(InstantlyError, ValueError):
+    """A parameter failed validation; no request was sent."""
+
+
+class UnknownEndpointError(InstantlyError, KeyError):
+    """No endpoint of that name exists in ``ENDPOINTS``."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep the message readable
+        return str(self.args[0]) if self.args else ""
+
+
+class ReadOnlyError(InstantlyError):
+    """instantly_nb only reads; a write operation was requested."""
+
+
+class TransportError(InstantlyError):
+    """The request could not be completed at the network level, after all retries."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", attempts: int = 0):
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.attempts = attempts
+
+
+class TimeoutError(TransportError):  # noqa: A001 - the domain name is the clearest
+    """The API did not answer within the client's timeout, after all retries."""
+
+
+class APIError(InstantlyError):
+    """The API answered with an error status.
+
+    Attributes
+    ----------
+    status : int
+        The HTTP status of the last answer.
+    method, path : str
+        The request that failed (the path without the host and without the query string).
+    api_message : str or None
+        The ``message`` field of the API's error body, when there is one.
+    attempts : int
+        How many attempts were made (retries included).
+    """
+
+    hint = ""
+
+    def __init__(
+        self,
+        *,
+        status: int,
+        method: str,
+        path: str,
+        api_message: str | None = None,
+        attempts: int = 1,
+        retry_after: float | None = None,
+        extra: str = "",
+    ):
+        self.status = status
+        self.method = method
+        self.path = path
+        self.api_message = api_message
+        self.attempts = attempts
+        self.retry_after = retry_after
+        parts = [f"{method} {path} answered {status}"]
+        if api_message:
+            parts.append(f"API message: {api_message}")
+        if attempts > 1:
+            parts.append(f"after {attempts} attempts")
+        text = "; ".join(parts) + "."
+        hint = extra or self.hint
+        if hint:
+            text += " " + hint
+        super().__init__(text)
+
+
+class BadRequestError(APIError):
+    hint = "Check the parameters against the endpoint table (instantly_nb.ENDPOINTS)."
+
+
+class AuthenticationError(APIError):
+    hint = (
+        "The API key is missing, wrong or revoked. Create a V2 key under Settings > Integrations "
+        f"> API Keys ({KEY_URL}); the scope all:read is enough for everything instantly_nb does."
+    )
+
+
+class PaymentRequiredError(APIError):
+    hint = "The workspace has no active paid plan; the API answers only on paid plans."
+
+
+class PermissionDeniedError(APIError):
+    hint = "The key's scopes do not allow this read."
+
+
+class NotFoundError(APIError):
+    hint = "No such object in this workspace (check the id, or that the key's workspace owns it)."
+
+
+class ConflictError(APIError):
+    hint = "The resource is not ready yet; try again later."
+
+
+class PayloadTooLargeError(APIError):
+    hint = "Ask for fewer accounts or a shorter date window (at most 200 accounts and 31 days)."
+
+
+class RateLimitError(APIError):
+    hint = (
+        "The workspace's rate limit was exceeded and retries ran out. Lower the client's rate "
+        "(Client(rate_per_second=..., rate_per_minute=...)): the limit is shared by every key "
+        "and tool of the workspace."
+    )
+
+
+class ServerError(APIError):
+    hint = "The API had a server error; retries ran out. Try again later."
+
+
+class ResponseShapeError(InstantlyError):
+    """A success answer whose body does not fit the endpoint (including 200 with ``error``)."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "", status: int = 200):
+        super().__init__(message)
+        self.method = method
+        self.path = path
+        self.status = status
+
+
+class PaginationError(InstantlyError):
+    """Pagination went wrong: a cursor repeated, or more pages than ``max_pages`` came back."""
+
+
+class FanOutError(InstantlyError):
+    """One part of a fetch made of many requests failed; no partial frame is returned."""
+
+    def __init__(self, message: str, *, part: Any = None):
+        super().__init__(message)
+        self.part = part
+
+
+class StoreError(InstantlyError):
+    """The snapshot store cannot read or write where it was asked to."""
+
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(status: int) -> type[APIError]:
+    """The error class for an HTTP status (5xx -> ServerError, other -> APIError)."""
+    if status in _BY_STATUS:
+        return _BY_STATUS[status]
+    if status >= 500:
+        return ServerError
+    return APIError

@@ -1,0 +1,143 @@
+"""Fan-out of many requests on a bounded thread pool, and progress bars.
+
+:func:`run_parts` runs one function per part (a batch of e-mails, a campaign, a date window...)
+on a bounded pool. Every request still goes through the client's one shared throttle, so the
+pool only overlaps network round trips. Results come back in the order of the parts, whatever
+order they finish in. If any part fails, the others are cancelled and a
+:class:`~instantly_nb.errors.FanOutError` naming the part is raised (the original error is its
+``__cause__``): there is never a silently partial frame.
+
+Progress bars use ``tqdm.auto``; they are shown only for fetches of more than a few requests,
+only when the output is interactive, and never when ``INSTANTLY_NB_PROGRESS=0`` (report runs set
+it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import Any, TypeVar
+
+from .errors import FanOutError, InstantlyError
+
+__all__ = ["run_parts", "Progress", "progress_enabled"]
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+PROGRESS_ENV = "INSTANTLY_NB_PROGRESS"
+PROGRESS_MIN_STEPS = 5  # fewer requests than this never show a bar
+
+
+def progress_enabled(flag: bool | None) -> bool:
+    """Resolve the client's ``progress`` flag: True/False win; None means 'when interactive'."""
+    env = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if env in ("0", "false", "no", "off"):
+        return False
+    if flag is not None:
+        return flag
+    if env in ("1", "true", "yes", "on"):
+        return True
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+class Progress:
+    """A thin, thread-safe wrapper over ``tqdm.auto`` that is a no-op when disabled.
+
+    With an unknown total (a cursor walk), the bar appears only once ``PROGRESS_MIN_STEPS``
+    steps have been counted, so one-page fetches never flash a bar.
+    """
+
+    def __init__(self, enabled: bool, total: int | None, desc: str, unit: str = "req"):
+        self._enabled = enabled
+        self._total = total
+        self._desc = desc
+        self._unit = unit
+        self._count = 0
+        self._bar: Any = None
+        self._lock = threading.Lock()
+        if enabled and total is not None and total >= PROGRESS_MIN_STEPS:
+            self._open()
+
+    def _open(self) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=self._total, desc=self._desc, unit=self._unit, leave=False)
+        self._bar.update(self._count)
+
+    def update(self, n: int = 1) -> None:
+        with self._lock:
+            self._count += n
+            if self._bar is None and self._enabled and self._count >= PROGRESS_MIN_STEPS:
+                self._open()
+            elif self._bar is not None:
+                self._bar.update(n)
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_parts(
+    fn: Callable[[P], T],
+    parts: Sequence[P],
+    *,
+    max_workers: int,
+    describe: Callable[[P], str] = repr,
+    progress: Progress | None = None,
+) -> list[T]:
+    """Run ``fn(part)`` for every part; return results in the order of ``parts``."""
+    if not parts:
+        return []
+    if len(parts) == 1:
+        result = fn(parts[0])  # a single request keeps its own error type
+        if progress:
+            progress.update()
+        return [result]
+    if max_workers <= 1:
+        out = []
+        for part in parts:
+            out.append(_call(fn, part, describe))
+            if progress:
+                progress.update()
+        return out
+    with ThreadPoolExecutor(max_workers=min(max_workers, len(parts))) as pool:
+        futures: list[Future[T]] = [pool.submit(fn, part) for part in parts]
+        if progress:
+            for f in futures:
+                f.add_done_callback(lambda _f: progress.update())
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for f in pending:
+            f.cancel()
+        for part, f in zip(parts, futures, strict=True):
+            if f.done() and not f.cancelled() and f.exception() is not None:
+                exc = f.exception()
+                raise FanOutError(
+                    f"part {describe(part)} failed, so no partial result is returned: {exc}",
+                    part=part,
+                ) from exc
+        return [f.result() for f in futures]
+
+
+def _call(fn: Callable[[P], T], part: P, describe: Callable[[P], str]) -> T:
+    try:
+        return fn(part)
+    except InstantlyError as exc:
+        raise FanOutError(
+            f"part {describe(part)} failed, so no partial result is returned: {exc}", part=part
+        ) from exc

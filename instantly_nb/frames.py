@@ -1,0 +1,490 @@
+"""Shaping: API answers -> typed polars frames. Pure functions; nothing here sends a request.
+
+Columns follow the naming rule of :mod:`instantly_nb.spec` (``<parent>__<child>`` for nested
+objects, JSON text for free-form objects, list columns for arrays, ``<field>_label`` for enum
+codes); the endpoint table lists every declared column with its dtype. Frames always have the
+declared columns, in declared order, with declared dtypes -- for zero rows as for a million.
+
+Dtypes: ``str`` -> String, ``int`` -> Int64, ``float`` -> Float64, ``bool`` -> Boolean,
+``datetime`` -> Datetime("us", "UTC"), ``date`` -> Date, ``json`` -> String (JSON text),
+``list[x]`` -> List(x), ``list[json]`` -> List(String).
+
+What happens to data that does not fit (schema drift never raises):
+
+* Unknown fields are kept as extra columns after the declared ones, sorted by name (unknown keys
+  inside a flattened object become ``<parent>__<key>``). Scalars keep their inferred type; lists,
+  objects and mixed types become text (JSON for anything that is not a string).
+* A declared field whose value cannot be coerced to its dtype (a word where a number belongs, an
+  object where a string belongs, a malformed timestamp) becomes null, and the original value is
+  kept as text in an extra ``<column>_raw`` column (null on the rows that converted fine).
+  Safe coercions happen silently: ``"3"`` or ``3.0`` -> 3, ``1`` -> 1.0, ``true`` -> 1,
+  ``3`` -> ``"3"``, a lone scalar where a list belongs -> a one-element list.
+* ``step``/``variant`` of the step analytics arrive as strings of integers and become Int64; a
+  null stays null, a non-numeric string becomes null and is kept in ``step_raw``/``variant_raw``.
+* Unknown enum codes keep their value; their ``_label`` is null.
+* Timestamps are parsed as ISO 8601 (``Z`` or an offset, any fraction; a value without an
+  offset is read as UTC, a bare date as midnight UTC). Dates are ``YYYY-MM-DD``.
+
+Special envelopes:
+
+* ``accounts.warmup_analytics`` answers maps keyed by e-mail (and date). Two views read it:
+  ``accounts.warmup_daily`` (one row per account and day; also the endpoint's own frame) and
+  ``accounts.warmup_summary`` (one row per account). The API leaves out ``landed_spam`` when it is
+  zero (in its own example every entry without it has ``sent == landed_inbox``), so a missing
+  ``landed_spam`` counts as 0. A missing ``received`` stays null: the same example omits it from
+  a summary whose days do report received mail, so its absence does not mean zero.
+* ``accounts.test_vitals`` gives one row per tested account from ``success_list`` and
+  ``failure_list``, with ``status`` = ``"success"`` / ``"failure"`` naming the list.
+* ``block_list_entries.download`` is CSV text: one row per line, one String column per header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import repeat
+from typing import Any
+
+import polars as pl
+
+from .endpoints import ENDPOINTS
+from .errors import ResponseShapeError, UnknownEndpointError
+from .spec import Endpoint, Field
+
+__all__ = ["VIEWS", "View", "empty", "from_bodies", "polars_dtype", "records", "schema",
+           "to_frame"]
+
+UTC = pl.Datetime("us", "UTC")
+_SCALARS: dict[str, pl.DataType] = {
+    "str": pl.String(), "int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean(),
+    "datetime": UTC, "date": pl.Date(), "json": pl.String(),
+}
+_TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f")
+_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+_FLOAT_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+_BUILD_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError)
+_EMPTY: dict[str, Any] = {}
+_NONE = type(None)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+@dataclass(frozen=True)
+class View:
+    """A frame read from another endpoint's answers (``source``) by its own ``extract``."""
+
+    name: str
+    source: str
+    fields: tuple[Field, ...]
+    extract: Callable[[Any], list[dict[str, Any]]]
+
+
+def polars_dtype(dtype: str) -> pl.DataType:
+    """The polars dtype of a :attr:`Field.dtype` (``"list[int]"`` -> ``pl.List(pl.Int64)``)."""
+    if dtype.startswith("list[") and dtype.endswith("]"):
+        return pl.List(_SCALARS[dtype[5:-1]])
+    return _SCALARS[dtype]
+
+
+# -- records: where the rows are in one answer -------------------------------------------------
+def _shape_error(ep: Endpoint, what: str, body: Any) -> ResponseShapeError:
+    return ResponseShapeError(
+        f"{ep.name}: expected {what} in the answer but got {type(body).__name__}; the API may have "
+        "changed. Fetch the raw answer to inspect it and report the difference.",
+        method=ep.method, path=ep.path)
+
+
+def _mapping(ep: Endpoint, body: Any, key: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise _shape_error(ep, "a JSON object", body)
+    value = body.get(key) or {}
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise _shape_error(ep, f"an object of objects under {key!r}", value)
+    return value
+
+
+def _warmup_daily(body: Any) -> list[dict[str, Any]]:
+    ep = ENDPOINTS["accounts.warmup_analytics"]
+    out = []
+    for email, days in _mapping(ep, body, "email_date_data").items():
+        for day, counts in _mapping(ep, {"days": days}, "days").items():
+            out.append({"landed_spam": 0, **counts, "email": email, "date": day})
+    return out
+
+
+def _warmup_summary(body: Any) -> list[dict[str, Any]]:
+    ep = ENDPOINTS["accounts.warmup_analytics"]
+    return [{"landed_spam": 0, **totals, "email": email}
+            for email, totals in _mapping(ep, body, "aggregate_data").items()]
+
+
+def _test_vitals(ep: Endpoint, body: Any) -> list[dict[str, Any]]:
+    lists = {k: body.get(k) or [] for k in ("success_list", "failure_list")} \
+        if isinstance(body, dict) else None
+    if lists is None or not all(isinstance(v, list) for v in lists.values()):
+        raise _shape_error(ep, "an object with success_list and failure_list lists", body)
+    return [{**_as_record(item), "status": key.split("_")[0]}
+            for key, items in lists.items() for item in items]
+
+
+def _as_record(item: Any) -> dict[str, Any]:
+    return item if isinstance(item, dict) else {"value": item}
+
+
+def _listed(ep: Endpoint, body: Any) -> list[Any]:
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict) and isinstance(body.get("items"), list):
+        return body["items"]
+    raise _shape_error(ep, "a list of records (bare or under 'items')", body)
+
+
+def _text_rows(ep: Endpoint, body: Any) -> list[dict[str, Any]]:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8-sig")
+    if not isinstance(body, str):
+        raise _shape_error(ep, "CSV text", body)
+    return list(csv.DictReader(io.StringIO(body), restkey="_rest"))
+
+
+def records(endpoint: Endpoint | str, body: Any) -> list[dict[str, Any]]:
+    """The records of one success answer, read per the endpoint's envelope.
+
+    Parameters
+    ----------
+    endpoint : Endpoint or str
+        An entry of ``ENDPOINTS`` (or its name), or a view name such as
+        ``"accounts.warmup_summary"``.
+    body : Any
+        The decoded JSON answer (text for CSV endpoints).
+
+    Returns
+    -------
+    list of dict
+        One dict per row, not yet flattened.
+
+    Raises
+    ------
+    ResponseShapeError
+        The answer has no records where the envelope puts them (e.g. no ``items`` list).
+
+    Examples
+    --------
+    >>> records("campaigns.analytics_overview", {"open_count": 3})
+    [{'open_count': 3}]
+    """
+    name = endpoint if isinstance(endpoint, str) else endpoint.name
+    if name in VIEWS:
+        return VIEWS[name].extract(body)
+    ep = endpoint if isinstance(endpoint, Endpoint) else _endpoint(name)
+    if ep.envelope == "keyed":
+        return _warmup_daily(body)
+    if ep.envelope == "text":
+        return _text_rows(ep, body)
+    if name == "accounts.test_vitals":
+        return _test_vitals(ep, body)
+    if ep.envelope == "object":
+        if not isinstance(body, dict):
+            raise _shape_error(ep, "a JSON object", body)
+        return [body]
+    items = _listed(ep, body)
+    return list(items) if set(map(type, items)) <= {dict} else [_as_record(i) for i in items]
+
+
+# -- schema -----------------------------------------------------------------------------------
+def _endpoint(name: str) -> Endpoint:
+    try:
+        return ENDPOINTS[name]
+    except KeyError:
+        raise UnknownEndpointError(
+            f"no endpoint or view named {name!r}; see instantly_nb.endpoints.ENDPOINTS "
+            f"and instantly_nb.frames.VIEWS for the names") from None
+
+
+def _fields(name: str) -> tuple[Field, ...]:
+    return VIEWS[name].fields if name in VIEWS else _endpoint(name).fields
+
+
+def schema(name: str) -> dict[str, pl.DataType]:
+    """Declared columns and dtypes of the frame of an endpoint or view, in order.
+
+    Examples
+    --------
+    >>> list(schema("campaigns.analytics_steps"))[:3]
+    ['step', 'variant', 'variant_label']
+    """
+    out: dict[str, pl.DataType] = {}
+    for f in _fields(name):
+        out[f.name] = polars_dtype(f.dtype)
+        if f.enum:
+            out[f"{f.name}_label"] = pl.String()
+    return out
+
+
+def empty(name: str) -> pl.DataFrame:
+    """A frame with the declared columns of ``name`` and no rows."""
+    return pl.DataFrame(schema=schema(name))
+
+
+@cache
+def _tree(name: str) -> dict[str, Any]:
+    """Declared fields as nested dicts keyed by the parts of their ``__`` names."""
+    root: dict[str, Any] = {}
+    for f in _fields(name):
+        *parents, leaf = f.name.split("__")
+        node = root
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = f
+    return root
+
+
+# -- coercion ---------------------------------------------------------------------------------
+class _Fail(Exception):
+    """A value that does not fit its declared dtype."""
+
+
+def _to_int(v: Any) -> int:
+    if isinstance(v, str) and (_INT_TEXT.fullmatch(v) or _FLOAT_TEXT.fullmatch(v)):
+        v = int(v) if _INT_TEXT.fullmatch(v) else float(v)
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, int) and -(2**63) <= v < 2**63:
+        return int(v)
+    raise _Fail
+
+
+def _to_float(v: Any) -> float:
+    if isinstance(v, int | float) or (isinstance(v, str) and _FLOAT_TEXT.fullmatch(v)):
+        return float(v)
+    raise _Fail
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return v.strip().lower() == "true"
+    if isinstance(v, int | float) and v in (0, 1):  # bool is an int too
+        return bool(v)
+    raise _Fail
+
+
+def _to_str(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool | int | float):
+        return _dumps(v)
+    raise _Fail
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "int": _to_int, "float": _to_float, "bool": _to_bool, "str": _to_str,
+    "datetime": _to_str, "date": _to_str,
+}
+
+
+def _text(v: Any) -> str:
+    return v if isinstance(v, str) else _dumps(v)
+
+
+def _coerce(dtype: str, v: Any) -> Any:
+    if dtype.startswith("list["):
+        if isinstance(v, dict):
+            raise _Fail
+        items = v if isinstance(v, list) else [v]
+        return [None if x is None else _CONVERT[dtype[5:-1]](x) for x in items]
+    return _CONVERT[dtype](v)
+
+
+def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series]) -> pl.Series:
+    """One declared column from raw values; what cannot be coerced goes to ``raws``."""
+    if dtype == "json":
+        return pl.Series(column, [None if v is None else _dumps(v) for v in vals], pl.String)
+    if dtype == "list[json]":
+        lists = [None if v is None else [_dumps(x) for x in (v if isinstance(v, list) else [v])]
+                 for v in vals]
+        return pl.Series(column, lists, pl.List(pl.String))
+    target = pl.String() if dtype in ("datetime", "date") else polars_dtype(dtype)
+    try:
+        # polars would read a string as a list of characters: lists must really be lists
+        if dtype.startswith("list[") and not set(map(type, vals)) <= {list, _NONE}:
+            raise TypeError(column)
+        series = pl.Series(column, vals, target, strict=True)
+    except _BUILD_ERRORS:
+        good: list[Any] = []
+        bad: list[str | None] = []
+        for v in vals:
+            try:
+                good.append(None if v is None else _coerce(dtype, v))
+                bad.append(None)
+            except _Fail:
+                good.append(None)
+                bad.append(_text(v))
+        series = pl.Series(column, good, target, strict=True)
+        _add_raw(raws, column, pl.Series(bad, dtype=pl.String))
+    if dtype in ("datetime", "date"):
+        parsed = _parse_time(series, dtype)
+        failed = parsed.is_null() & series.is_not_null()
+        if failed.any():
+            _add_raw(raws, column, _where(failed, series))
+        series = parsed
+    return series
+
+
+def _parse_time(texts: pl.Series, dtype: str) -> pl.Series:
+    if dtype == "date":
+        out = texts.str.to_date("%Y-%m-%d", strict=False)
+        if (out.is_null() & texts.is_not_null()).any():
+            out = _coalesce(out, _parse_time(texts, "datetime").dt.date())
+        return out
+    out = texts.str.to_datetime(_TIMESTAMP_FORMATS[0], time_unit="us", time_zone="UTC",
+                                strict=False)
+    if (out.is_null() & texts.is_not_null()).any():
+        naive = texts.str.to_datetime(_TIMESTAMP_FORMATS[1], time_unit="us", strict=False)
+        midnight = texts.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
+        out = _coalesce(out, _coalesce(naive, midnight).dt.replace_time_zone("UTC"))
+    return out
+
+
+def _coalesce(first: pl.Series, second: pl.Series) -> pl.Series:
+    return pl.select(pl.coalesce(first, second.alias("_"))).to_series().alias(first.name)
+
+
+def _where(mask: pl.Series, series: pl.Series) -> pl.Series:
+    """``series`` where ``mask`` is true, null elsewhere."""
+    return pl.select(pl.when(mask).then(series)).to_series().alias(series.name)
+
+
+def _add_raw(raws: dict[str, pl.Series], column: str, bad: pl.Series) -> None:
+    if bad.null_count() == bad.len():
+        return
+    old = raws.get(column)
+    raws[column] = bad if old is None else _coalesce(old, bad)
+
+
+def _infer(column: str, vals: list[Any]) -> pl.Series:
+    """An unknown field: scalars keep their type, anything else becomes text."""
+    kinds = set(map(type, vals)) - {_NONE}
+    for allowed, dtype in (({bool}, pl.Boolean), ({int}, pl.Int64), ({int, float}, pl.Float64),
+                           ({str}, pl.String)):
+        if kinds <= allowed:
+            try:
+                return pl.Series(column, vals, dtype, strict=True)
+            except _BUILD_ERRORS:
+                break
+    return pl.Series(column, [None if v is None else _text(v) for v in vals], pl.String)
+
+
+# -- frames -----------------------------------------------------------------------------------
+def _walk(node: dict[str, Any], rows: list[dict[str, Any]], prefix: str,
+          out: dict[str, pl.Series], extras: dict[str, pl.Series],
+          raws: dict[str, pl.Series]) -> None:
+    """Fill ``out`` with the declared columns under ``node`` and ``extras`` with unknown ones."""
+    present = set().union(*rows)
+    for key, child in node.items():
+        column = prefix + key
+        if key not in present:  # no row has it: skip a pass over every row
+            _nulls(child, column, len(rows), out)
+            continue
+        vals = list(map(dict.get, rows, repeat(key)))
+        if isinstance(child, Field):
+            out[column] = _build(column, child.dtype, vals, raws)
+            continue
+        kinds = set(map(type, vals)) - {dict, _NONE}
+        if kinds:  # drift: something other than an object where an object is declared
+            _add_raw(raws, column, pl.Series(
+                [None if v is None or isinstance(v, dict) else _text(v) for v in vals],
+                dtype=pl.String))
+        # without drift every value is a dict or None, and ``or`` is the cheapest test
+        nested = [v if isinstance(v, dict) else _EMPTY for v in vals] if kinds else \
+            [v or _EMPTY for v in vals]
+        _walk(child, nested, column + "__", out, extras, raws)
+    for key in sorted(present - node.keys()):
+        extras[prefix + key] = _infer(prefix + key, list(map(dict.get, rows, repeat(key))))
+
+
+def _nulls(child: Field | dict[str, Any], column: str, n: int, out: dict[str, pl.Series]) -> None:
+    if isinstance(child, Field):
+        out[column] = pl.repeat(None, n, dtype=polars_dtype(child.dtype), eager=True).alias(column)
+        return
+    for key, grandchild in child.items():
+        _nulls(grandchild, f"{column}__{key}", n, out)
+
+
+def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]
+             ) -> pl.DataFrame:
+    """A typed frame of records (see the module docstring for the rules).
+
+    Parameters
+    ----------
+    name : str
+        An ``ENDPOINTS`` name or a view name (``accounts.warmup_daily``, ...).
+    rows : sequence of dict
+        Records as :func:`records` returns them.
+
+    Returns
+    -------
+    polars.DataFrame
+        The declared columns (``schema(name)``) first, then any extra columns.
+
+    Examples
+    --------
+    >>> to_frame("campaigns.analytics_steps", [{"step": "1", "variant": "1", "sent": 5}]).row(0)[:4]
+    (1, 1, 'B', 5)
+    """
+    fields = _fields(name)
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not set(map(type, rows)) <= {dict}:
+        rows = [r if isinstance(r, dict) else _as_record(r) for r in rows]
+    if not rows:
+        return empty(name)
+    out: dict[str, pl.Series] = {}
+    extras: dict[str, pl.Series] = {}
+    raws: dict[str, pl.Series] = {}
+    _walk(_tree(name), rows, "", out, extras, raws)
+    columns: list[pl.Series] = []
+    for f in fields:
+        columns.append(out[f.name])
+        if f.enum:
+            codes, labels = zip(*f.enum, strict=True)
+            columns.append(out[f.name].replace_strict(
+                list(codes), list(labels), default=None, return_dtype=pl.String
+            ).alias(f"{f.name}_label"))
+    taken = {s.name for s in columns}
+    for series in (*extras.values(), *(s.alias(f"{c}_raw") for c, s in raws.items())):
+        alias = series.name
+        while alias in taken:  # an unknown field named like a declared column keeps its data
+            alias += "_extra"
+        taken.add(alias)
+        columns.append(series.alias(alias))
+    return pl.DataFrame(columns)
+
+
+def from_bodies(name: str, bodies: Iterable[Any]) -> pl.DataFrame:
+    """The frame of every page of one fetch: :func:`records` of each body, then :func:`to_frame`.
+
+    Examples
+    --------
+    >>> from_bodies("campaigns.list", [{"items": []}]).height
+    0
+    """
+    rows: list[dict[str, Any]] = []
+    for body in bodies:
+        rows.extend(records(name, body))
+    return to_frame(name, rows)
+
+
+_WARMUP = ENDPOINTS["accounts.warmup_analytics"]
+VIEWS: dict[str, View] = {
+    "accounts.warmup_daily": View(
+        "accounts.warmup_daily", _WARMUP.name, _WARMUP.fields, _warmup_daily),
+    "accounts.warmup_summary": View(
+        "accounts.warmup_summary", _WARMUP.name,
+        (Field("email", "str"), Field("sent", "int"), Field("landed_inbox", "int"),
+         Field("landed_spam", "int"), Field("received", "int"), Field("health_score", "float"),
+         Field("health_score_label", "str")),
+        _warmup_summary),
+}

@@ -1,0 +1,295 @@
+"""The one request function: auth, pacing, retries and error mapping.
+
+:class:`Requester` wraps one thread-safe ``httpx.Client``. Every request of instantly_nb goes
+through :meth:`Requester.send`, which
+
+* refuses anything that is not a read operation of ``ENDPOINTS`` (and an httpx request hook
+  refuses any other method/path pair, so even the raw ``httpx.Client`` cannot write);
+* takes a slot from the shared :class:`~instantly_nb.throttle.Throttle` on every attempt;
+* retries connection errors, timeouts, 408, 429 and 5xx with exponential backoff and full jitter,
+  honouring ``Retry-After`` (seconds or HTTP-date) up to a cap;
+* maps error statuses to the typed errors of :mod:`instantly_nb.errors`;
+* checks that a 2xx body fits the endpoint's envelope (a top-level ``error`` in a 200 body is an
+  error too).
+
+The API key lives only in the ``Authorization`` header of the underlying client; it is never
+part of a message, a log record or a ``repr``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from . import errors
+from .spec import Endpoint
+from .throttle import Throttle
+
+__all__ = ["Requester", "RetryPolicy", "USER_AGENT"]
+
+log = logging.getLogger("instantly_nb.http")
+
+USER_AGENT = "instantly-nb/0.1 (+python-httpx; read-only analytics toolkit)"
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry a read.
+
+    ``max_attempts`` counts the first try. The n-th retry waits a random time in
+    ``[0, min(backoff_cap, backoff_base * 2**n)]`` unless the answer carried ``Retry-After``, which
+    is honoured up to ``retry_after_cap`` seconds.
+    """
+
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_cap: float = 20.0
+    retry_after_cap: float = 60.0
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.backoff_cap, self.backoff_base * (2**retry)))
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def _path_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    return re.compile("^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+
+
+class Requester:
+    """Sends read requests for one workspace. Thread-safe; share one per client."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        endpoints: Mapping[str, Endpoint],
+        throttle: Throttle,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float | httpx.Timeout = 30.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+        max_connections: int = 32,
+    ):
+        self._endpoints = endpoints
+        self._reads = [
+            (ep.method, _path_regex(ep.path)) for ep in endpoints.values()
+        ]
+        self.throttle = throttle
+        self.retry = retry
+        self._sleep = sleep
+        self._rng = random.Random(seed)
+        self.requests_sent = 0  # every attempt that reached the transport
+        self._http = httpx.Client(
+            base_url=base_url,
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            event_hooks={"request": [self._guard]},
+        )
+
+    def __repr__(self) -> str:
+        return f"Requester(base_url={str(self._http.base_url)!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- read-only guard ------------------------------------------------------------------
+    def _guard(self, request: httpx.Request) -> None:
+        path = request.url.path
+        if any(m == request.method and rx.match(path) for m, rx in self._reads):
+            return
+        raise errors.ReadOnlyError(
+            f"{request.method} {path} is not a read operation of the Instantly API; "
+            "instantly_nb never sends writes."
+        )
+
+    def _check_endpoint(self, endpoint: Endpoint) -> None:
+        if self._endpoints.get(endpoint.name) is not endpoint:
+            raise errors.ReadOnlyError(
+                f"{endpoint.method} {endpoint.path} is not an entry of ENDPOINTS; "
+                "instantly_nb sends only the read operations listed there."
+            )
+
+    # -- the request function -------------------------------------------------------------
+    def send(
+        self,
+        endpoint: Endpoint,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Send one read request (with retries) and return the decoded body.
+
+        Returns the parsed JSON (or the text for ``text`` envelopes). Raises a subclass of
+        :class:`~instantly_nb.errors.InstantlyError` on failure.
+        """
+        self._check_endpoint(endpoint)
+        url = endpoint.path.format(**{k: httpx.URL(path=str(v)).raw_path.decode() for k, v in (path_params or {}).items()})
+        display = endpoint.path  # the template never carries ids or secrets
+        attempt = 0
+        while True:
+            attempt += 1
+            self.throttle.acquire(endpoint.name)
+            wait: float | None = None
+            try:
+                self.requests_sent += 1
+                response = self._http.request(
+                    endpoint.method,
+                    url,
+                    params=_query_items(query),
+                    json=dict(body or {}) if endpoint.method == "POST" else None,
+                )
+            except httpx.TimeoutException as exc:
+                failure: Exception = errors.TimeoutError(
+                    f"{endpoint.method} {display} timed out ({type(exc).__name__}) after "
+                    f"{attempt} attempts. Raise Client(timeout=...) or try again later.",
+                    method=endpoint.method, path=display, attempts=attempt,
+                )
+            except httpx.TransportError as exc:
+                failure = errors.TransportError(
+                    f"{endpoint.method} {display} failed at the network level "
+                    f"({type(exc).__name__}) after {attempt} attempts. Check the base URL and "
+                    "the network.",
+                    method=endpoint.method, path=display, attempts=attempt,
+                )
+            else:
+                if response.status_code in RETRYABLE_STATUSES:
+                    failure = self._status_error(endpoint, response, attempt)
+                    wait = parse_retry_after(response.headers.get("Retry-After"))
+                elif response.status_code >= 400:
+                    raise self._status_error(endpoint, response, attempt)
+                else:
+                    decoded, shape_error = self._decode(endpoint, response, attempt)
+                    if shape_error is None:
+                        return decoded
+                    failure = shape_error
+                    if not getattr(shape_error, "retryable", False):
+                        raise shape_error
+            if attempt >= self.retry.max_attempts:
+                raise failure
+            if wait is not None:
+                delay = min(wait, self.retry.retry_after_cap)
+            else:
+                delay = self.retry.backoff(attempt - 1, self._rng)
+            log.info("retrying %s %s in %.2fs (attempt %d): %s", endpoint.method, display, delay, attempt, failure)
+            self._sleep(delay)
+
+    def _status_error(self, endpoint: Endpoint, response: httpx.Response, attempt: int) -> errors.APIError:
+        message = None
+        try:
+            payload = response.json()
+            if isinstance(payload, dict):
+                message = payload.get("message") or payload.get("error")
+        except ValueError:
+            message = None
+        cls = errors.error_for_status(response.status_code)
+        extra = ""
+        if response.status_code == 403 and endpoint.scopes:
+            extra = (
+                f"{cls.hint} This endpoint accepts the scopes: {', '.join(endpoint.scopes)}."
+            )
+        return cls(
+            status=response.status_code,
+            method=endpoint.method,
+            path=endpoint.path,
+            api_message=str(message)[:500] if message else None,
+            attempts=attempt,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            extra=extra,
+        )
+
+    def _decode(
+        self, endpoint: Endpoint, response: httpx.Response, attempt: int
+    ) -> tuple[Any, errors.ResponseShapeError | None]:
+        where = f"{endpoint.method} {endpoint.path}"
+        if endpoint.envelope == "text":
+            return response.text, None
+        if not response.content.strip():
+            return None, _shape(f"{where} answered {response.status_code} with an empty body.", endpoint, response, retryable=True)
+        try:
+            body = response.json()
+        except (ValueError, json.JSONDecodeError):
+            return None, _shape(
+                f"{where} answered {response.status_code} with a body that is not valid JSON "
+                f"(truncated or corrupted) after {attempt} attempts.",
+                endpoint, response, retryable=True,
+            )
+        problem = _envelope_problem(endpoint, body)
+        if problem:
+            return None, _shape(f"{where}: {problem}", endpoint, response, retryable=False)
+        return body, None
+
+
+def _shape(message: str, endpoint: Endpoint, response: httpx.Response, *, retryable: bool) -> errors.ResponseShapeError:
+    err = errors.ResponseShapeError(message, method=endpoint.method, path=endpoint.path, status=response.status_code)
+    err.retryable = retryable  # type: ignore[attr-defined]
+    return err
+
+
+def _envelope_problem(endpoint: Endpoint, body: Any) -> str | None:
+    """Why ``body`` does not fit the endpoint's envelope, or None when it fits."""
+    declared = {f.name.split("__", 1)[0] for f in endpoint.fields}
+    if isinstance(body, dict) and "error" in body and "error" not in declared:
+        detail = body.get("message") or body.get("error")
+        return f"the API reported an error inside a success answer: {str(detail)[:200]}"
+    if endpoint.envelope == "items":
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            return f"expected an object with an 'items' list, got {type(body).__name__}"
+    elif endpoint.envelope == "array":
+        if not isinstance(body, list):
+            return f"expected a JSON array, got {type(body).__name__}"
+    elif endpoint.envelope in ("object", "keyed") and not isinstance(body, dict):
+        return f"expected a JSON object, got {type(body).__name__}"
+    return None
+
+
+def _query_items(query: Mapping[str, Any] | None) -> list[tuple[str, str | int | float | bool | None]]:
+    """Query parameters as (name, text) pairs; lists become repeated keys."""
+    items: list[tuple[str, str | int | float | bool | None]] = []
+    for name, value in (query or {}).items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if isinstance(v, bool):
+                items.append((name, "true" if v else "false"))
+            else:
+                items.append((name, str(v)))
+    return items

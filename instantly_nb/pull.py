@@ -1,0 +1,273 @@
+"""``client.pull(dir)``: one call that fetches a whole workspace.
+
+The sweep follows the order in which ids become known (workspace context, accounts, campaigns,
+subsequences, lists and leads, the Unibox, organisation data, inbox placement, webhooks, other).
+Steps whose inputs are ready run concurrently -- the slow, separately limited e-mail listing
+overlaps everything else -- and every request goes through the client's one throttle. Nothing in
+the sweep writes: only entries of ``ENDPOINTS`` can be sent at all.
+
+Each step's frame is written as ``<dir>/<name>.parquet`` and kept in the snapshot store under
+``<dir>/.snapshots`` (or the client's own store), so a second pull within the store's TTL is
+served with no HTTP request. The returned summary has one row per step: endpoint, rows,
+requests, seconds, status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from . import frames as shaping
+from .errors import InstantlyError
+from .fanout import Progress, progress_enabled
+from .store import Store
+
+if TYPE_CHECKING:
+    from .client import Client
+
+__all__ = ["pull", "Step", "SWEEP"]
+
+Frames = Mapping[str, pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One fetch of the sweep: ``name`` with parameters computed from earlier frames."""
+
+    name: str
+    needs: tuple[str, ...] = ()
+    params: Callable[[Frames, dt.date, dt.date], dict[str, Any]] = field(
+        default=lambda f, s, e: {})
+
+
+def _col(frames: Frames, name: str, column: str) -> list[Any]:
+    frame = frames[name]
+    return frame[column].drop_nulls().unique(maintain_order=True).to_list() if column in frame.columns else []
+
+
+def _window(_f: Frames, start: dt.date, end: dt.date) -> dict[str, Any]:
+    return {"start_date": start, "end_date": end}
+
+
+SWEEP: tuple[Step, ...] = (
+    Step("workspaces.current"),
+    Step("workspace_billing.plan_details"),
+    Step("workspace_billing.subscription_details"),
+    Step("workspaces.whitelabel_domain"),
+    Step("workspace_members.list"),
+    Step("workspace_group_members.list"),
+    Step("workspace_group_members.admin"),
+    Step("api_keys.list"),
+    Step("audit_logs.list"),
+    Step("accounts.list"),
+    Step("accounts.analytics_daily", ("accounts.list",),
+         lambda f, s, e: {"emails": _col(f, "accounts.list", "email"), **_window(f, s, e)}),
+    Step("accounts.warmup_daily", ("accounts.list",),
+         lambda f, s, e: {"emails": _col(f, "accounts.list", "email")}),
+    Step("accounts.warmup_summary", ("accounts.list",),
+         lambda f, s, e: {"emails": _col(f, "accounts.list", "email")}),
+    Step("account_campaign_mappings.list", ("accounts.list",),
+         lambda f, s, e: {"email": _col(f, "accounts.list", "email")}),
+    Step("campaigns.list"),
+    Step("campaigns.analytics", ("campaigns.list",),
+         lambda f, s, e: {"ids": _col(f, "campaigns.list", "id"), **_window(f, s, e)}),
+    Step("campaigns.analytics_overview", ("campaigns.list",),
+         lambda f, s, e: {"id": _col(f, "campaigns.list", "id"), **_window(f, s, e)}),
+    Step("campaigns.analytics_daily", ("campaigns.list",),
+         lambda f, s, e: {"campaign_id": _col(f, "campaigns.list", "id"), **_window(f, s, e)}),
+    Step("campaigns.analytics_steps", ("campaigns.list",),
+         lambda f, s, e: {"campaign_id": _col(f, "campaigns.list", "id"),
+                          "include_opportunities_count": True, **_window(f, s, e)}),
+    Step("campaigns.sending_status", ("campaigns.list",),
+         lambda f, s, e: {"id": _col(f, "campaigns.list", "id")}),
+    Step("campaigns.count_launched"),
+    Step("subsequences.list", ("campaigns.list",)),
+    Step("subsequences.analytics", ("campaigns.list",),
+         lambda f, s, e: {"campaign_id": _col(f, "campaigns.list", "id")}),
+    Step("subsequences.analytics_steps", ("subsequences.list",),
+         lambda f, s, e: {"id": _col(f, "subsequences.list", "id"), **_window(f, s, e)}),
+    Step("subsequences.sending_status", ("subsequences.list",),
+         lambda f, s, e: {"id": _col(f, "subsequences.list", "id")}),
+    Step("lead_lists.list"),
+    Step("lead_lists.verification_stats", ("lead_lists.list",),
+         lambda f, s, e: {"id": _col(f, "lead_lists.list", "id")}),
+    Step("leads.list"),
+    Step("emails.list"),
+    Step("emails.unread_count"),
+    Step("custom_tags.list"),
+    Step("custom_tag_mappings.list"),
+    Step("lead_labels.list"),
+    Step("block_list_entries.list"),
+    Step("background_jobs.list"),
+    Step("inbox_placement_tests.list"),
+    Step("inbox_placement_tests.esp_options"),
+    Step("inbox_placement_analytics.list", ("inbox_placement_tests.list",),
+         lambda f, s, e: {"test_id": _col(f, "inbox_placement_tests.list", "id")}),
+    Step("inbox_placement_reports.list", ("inbox_placement_tests.list",),
+         lambda f, s, e: {"test_id": _col(f, "inbox_placement_tests.list", "id")}),
+    Step("inbox_placement_analytics.stats_by_test", ("inbox_placement_tests.list",),
+         lambda f, s, e: {"test_ids": _col(f, "inbox_placement_tests.list", "id")}),
+    Step("inbox_placement_analytics.stats_by_date", ("inbox_placement_tests.list",),
+         lambda f, s, e: {"test_id": _col(f, "inbox_placement_tests.list", "id")}),
+    Step("inbox_placement_analytics.deliverability_insights", ("inbox_placement_tests.list",),
+         lambda f, s, e: {"test_id": _col(f, "inbox_placement_tests.list", "id")}),
+    Step("webhooks.list"),
+    Step("webhooks.event_types"),
+    Step("webhook_events.list"),
+    Step("webhook_events.summary"),
+    Step("webhook_events.summary_by_date"),
+    Step("dfy_orders.list"),
+    Step("dfy_orders.accounts"),
+    Step("crm_actions.phone_numbers"),
+)
+
+
+def _empty_fanout(params: Mapping[str, Any]) -> bool:
+    """A step whose id list came back empty has nothing to ask."""
+    return any(isinstance(v, list) and not v for v in params.values())
+
+
+def pull(
+    client: Client,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    days: int = 90,
+    end: dt.date | None = None,
+    only: list[str] | None = None,
+    concurrency: int = 4,
+    strict: bool = False,
+) -> pl.DataFrame:
+    """Fetch every endpoint worth fetching for the workspace.
+
+    Parameters
+    ----------
+    client : Client
+    out : path, optional
+        Folder for ``<name>.parquet`` files and the snapshot store (``<out>/.snapshots``).
+        Without it, frames go only to the client's own store.
+    days : int
+        Length of the analytics window, ending ``end`` (today, UTC, by default).
+    only : list of str, optional
+        Restrict the sweep to these step names (their prerequisites are fetched too).
+    concurrency : int
+        Steps in flight at once (each step also fans out on the client's pool).
+    strict : bool
+        Raise on the first failed step instead of recording it in the summary.
+
+    Returns
+    -------
+    polars.DataFrame
+        endpoint, rows, requests, seconds, status -- one row per step, in sweep order.
+    """
+    end = end or dt.datetime.now(dt.UTC).date()
+    start = end - dt.timedelta(days=days - 1)
+    steps = _select(only)
+    folder = Path(out) if out is not None else None
+    saved_store = client.store
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if client.store is None:
+            client.store = Store(folder / ".snapshots")
+    frames: dict[str, pl.DataFrame] = {}
+    rows: dict[str, dict[str, Any]] = {}
+    lock = threading.Lock()
+    bar = Progress(progress_enabled(client.progress), len(steps), "pull", unit="endpoint")
+
+    def run(step: Step) -> None:
+        params = step.params(frames, start, end)
+        t0, r0 = time.perf_counter(), client.requests_sent
+        if _empty_fanout(params):
+            frame = shaping.empty(step.name)
+            status = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")"
+        else:
+            frame = client.fetch(step.name, **params)
+            status = "ok"
+        with lock:
+            frames[step.name] = frame
+            if folder is not None:
+                frame.write_parquet(folder / f"{step.name}.parquet")
+            rows[step.name] = {"endpoint": step.name, "rows": frame.height,
+                               "requests": client.requests_sent - r0,
+                               "seconds": round(time.perf_counter() - t0, 3), "status": status}
+
+    try:
+        _schedule(steps, run, concurrency, rows, strict, bar)
+    finally:
+        bar.close()
+        client.store = saved_store
+    summary = pl.DataFrame([rows[s.name] for s in steps if s.name in rows],
+                           schema={"endpoint": pl.String, "rows": pl.Int64, "requests": pl.Int64,
+                                   "seconds": pl.Float64, "status": pl.String}, orient="row")
+    if folder is not None:
+        summary.write_parquet(folder / "_summary.parquet")
+    failed = summary.filter(~pl.col("status").str.starts_with("ok") & ~pl.col("status").str.starts_with("skipped"))
+    if failed.height:
+        warnings.warn(f"{failed.height} step(s) of the pull failed; see the summary's status column: "
+                      + "; ".join(f"{r['endpoint']}: {r['status']}" for r in failed.iter_rows(named=True)),
+                      stacklevel=2)
+    return summary
+
+
+def _select(only: list[str] | None) -> list[Step]:
+    if not only:
+        return list(SWEEP)
+    by_name = {s.name: s for s in SWEEP}
+    unknown = [n for n in only if n not in by_name]
+    if unknown:
+        raise ValueError(f"not steps of the sweep: {unknown}; choose from {list(by_name)}")
+    wanted: set[str] = set()
+    todo = list(only)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo.extend(by_name[name].needs)
+    return [s for s in SWEEP if s.name in wanted]
+
+
+def _schedule(steps: list[Step], run: Callable[[Step], None], concurrency: int,
+              rows: dict[str, dict[str, Any]], strict: bool, bar: Progress) -> None:
+    """Run steps as soon as the steps they need are done; record failures per step."""
+    pending = list(steps)
+    done: set[str] = set()
+    failed: set[str] = set()
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        running: dict[Future[None], Step] = {}
+        while pending or running:
+            for step in list(pending):
+                if any(n in failed for n in step.needs):
+                    pending.remove(step)
+                    failed.add(step.name)
+                    rows[step.name] = {"endpoint": step.name, "rows": None, "requests": 0, "seconds": 0.0,
+                                       "status": "skipped: " + ", ".join(n for n in step.needs if n in failed) + " failed"}
+                    bar.update()
+                elif all(n in done for n in step.needs):
+                    pending.remove(step)
+                    running[pool.submit(run, step)] = step
+            if not running:
+                continue
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                step = running.pop(fut)
+                bar.update()
+                exc = fut.exception()
+                if exc is None:
+                    done.add(step.name)
+                    continue
+                if strict or not isinstance(exc, InstantlyError):
+                    for f in running:
+                        f.cancel()
+                    raise exc
+                failed.add(step.name)
+                rows[step.name] = {"endpoint": step.name, "rows": None, "requests": None, "seconds": None,
+                                   "status": f"failed: {type(exc).__name__}: {exc}"}

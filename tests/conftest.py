@@ -1,0 +1,51 @@
+"""Shared fixtures: a clean environment for every test, and a fake API for HTTP-level tests."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+FAKE_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's key or base URL; progress bars are off."""
+    for name in list(os.environ):
+        if name.startswith("INSTANTLY_"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("INSTANTLY_NB_PROGRESS", "0")
+
+
+class Recorder:
+    """An httpx.MockTransport whose answers come from a handler; it keeps every request."""
+
+    def __init__(self, handler: Callable[[httpx.Request], httpx.Response]):
+        self.handler = handler
+        self.requests: list[httpx.Request] = []
+        self.transport = httpx.MockTransport(self._handle)
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.handler(request)
+
+    def paths(self) -> list[str]:
+        return [r.url.path for r in self.requests]
+
+
+def json_response(body: object, status: int = 200, headers: dict[str, str] | None = None) -> httpx.Response:
+    return httpx.Response(status, content=json.dumps(body).encode(), headers={
+        "Content-Type": "application/json", **(headers or {})})
+
+
+@pytest.fixture
+def no_sleep() -> list[float]:
+    """A list that a client's injected sleep appends to instead of sleeping."""
+    return []
