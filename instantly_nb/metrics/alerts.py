@@ -1,0 +1,213 @@
+"""Deliverability alerts: explicit, configurable rules over the ``deliverability()`` frame.
+
+Each rule is a threshold in :class:`AlertRules`; each firing rule gives one row
+(email, rule, severity, value, threshold, date, message). Rules look at each account's latest
+day (at or before ``as_of``) so a report shows the current state, with the numbers behind it.
+
+Rules and default thresholds
+
+* ``health_low``: health score below 80 (the API's score when known, else the estimate from
+  warmup placement) -> warning.
+* ``health_falling``: fitted health change over the window at or below -5 points -> warning.
+* ``spam_placement``: window spam rate above 10 % with at least 20 warmup emails placed ->
+  warning.
+* ``bounce``: window bounce rate at or above 2 % (warning) / 5 % (critical) with at least 50
+  campaign sends in the window.
+* ``account_status``: accounts.list ``status`` negative (connection, soft-bounce or sending
+  error) -> critical.
+* ``warmup_status``: ``warmup_status`` negative (banned, spam folder unknown, suspended) ->
+  critical.
+* ``volume_near_limit``: campaign sends on the latest day at or above 90 % of ``daily_limit``
+  -> info.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from instantly_nb.metrics._frame import require
+
+ALERT_SCHEMA: dict[str, pl.DataType] = {
+    "email": pl.String(), "rule": pl.String(), "severity": pl.String(),
+    "value": pl.Float64(), "threshold": pl.Float64(), "date": pl.Date(), "message": pl.String(),
+}
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+# short meanings of the negative codes of the Account schema, used when no *_label column
+NEGATIVE_CODES = {
+    "status": {-1: "connection error", -2: "soft bounce error", -3: "sending error"},
+    "warmup_status": {-1: "banned", -2: "spam folder unknown", -3: "permanent suspension"},
+}
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """Thresholds of the deliverability alert rules (rates as fractions, health in points).
+
+    Set a threshold to ``None`` to switch its rule off.
+    """
+
+    health_min: float | None = 80.0
+    health_drop: float | None = 5.0
+    spam_rate_max: float | None = 0.10
+    min_placed: int = 20
+    bounce_warn: float | None = 0.02
+    bounce_critical: float | None = 0.05
+    min_sent: int = 50
+    status_negative: bool = True
+    warmup_status_negative: bool = True
+    volume_share: float | None = 0.90
+
+
+def alerts(
+    health: pl.DataFrame,
+    accounts: pl.DataFrame | None = None,
+    *,
+    rules: AlertRules | None = None,
+    as_of: dt.date | None = None,
+) -> pl.DataFrame:
+    """Evaluate the alert rules.
+
+    Parameters
+    ----------
+    health : pl.DataFrame
+        Output of :func:`deliverability` (may be empty).
+    accounts : pl.DataFrame, optional
+        accounts.list (email, status, warmup_status, daily_limit, optional ``*_label``
+        columns). Status rules use it so accounts without any warmup or send data are still
+        checked; without it they use the status columns of ``health``.
+    rules : AlertRules, optional
+        Thresholds; ``AlertRules()`` by default.
+    as_of : datetime.date, optional
+        Evaluate on the latest day at or before this date (default: all data).
+
+    Returns
+    -------
+    pl.DataFrame
+        email, rule, severity, value, threshold, date, message; critical first.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> acc = pl.DataFrame({"email": ["a@x.io"], "status": [-1], "warmup_status": [1]})
+    >>> alerts(pl.DataFrame(), acc)["rule"].to_list()
+    ['account_status']
+    """
+    rules = rules or AlertRules()
+    frames: list[pl.DataFrame] = []
+    if not health.is_empty():
+        require(health, ["email", "date", "health_estimate", "window_spam_rate"],
+                "alerts(health)")
+        if as_of is not None:
+            health = health.filter(pl.col("date") <= as_of)
+        frames += _health_rules(health, rules)
+    status_src = accounts
+    if status_src is None and not health.is_empty() and "status" in health.columns:
+        status_src = health.sort("date").group_by("email").last()
+    if status_src is not None and not status_src.is_empty():
+        latest = health["date"].max() if not health.is_empty() else None
+        frames += _status_rules(status_src, rules, as_of or latest)  # type: ignore[arg-type]
+    if not frames:
+        return pl.DataFrame(schema=ALERT_SCHEMA)
+    out = pl.concat([f.select(list(ALERT_SCHEMA)).cast(ALERT_SCHEMA) for f in frames])  # type: ignore[arg-type]
+    rank = pl.col("severity").replace_strict(SEVERITY_ORDER, default=9)
+    return out.sort(rank, "email", "rule")
+
+
+def _rule(df: pl.DataFrame, cond: pl.Expr, rule: str, severity: str, value: pl.Expr,
+          threshold: float, message: pl.Expr) -> pl.DataFrame:
+    return df.filter(cond.fill_null(False)).select(
+        "email", pl.lit(rule).alias("rule"), pl.lit(severity).alias("severity"),
+        value.alias("value"), pl.lit(threshold, dtype=pl.Float64).alias("threshold"),
+        "date", message.alias("message"),
+    )
+
+
+def _pct(expr: pl.Expr) -> pl.Expr:
+    return (expr * 100).round(1).cast(pl.String) + pl.lit("%")
+
+
+def _health_rules(health: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
+    last = health.sort("date").group_by("email").last()
+    known = health.filter(pl.col("health_score").is_not_null()).sort("date")
+    api = known.group_by("email").agg(pl.col("health_score").last().alias("_api"))
+    last = last.join(api, on="email", how="left").with_columns(
+        pl.coalesce("_api", "health_estimate").alias("_health"),
+        pl.when(pl.col("_api").is_not_null()).then(pl.lit("health score"))
+        .otherwise(pl.lit("estimated health (warmup inbox share)")).alias("_hsrc"),
+    )
+    e, out = pl.col("email"), []
+    if r.health_min is not None:
+        out.append(_rule(last, pl.col("_health") < r.health_min, "health_low", "warning",
+                         pl.col("_health"), r.health_min,
+                         e + ": " + pl.col("_hsrc") + " " + pl.col("_health").round(1)
+                         .cast(pl.String) + f" is below {r.health_min:g}"))
+    if r.health_drop is not None and "health_change" in last.columns:
+        out.append(_rule(last, pl.col("health_change") <= -r.health_drop, "health_falling",
+                         "warning", pl.col("health_change"), -r.health_drop,
+                         e + ": health fell " + (-pl.col("health_change")).round(1)
+                         .cast(pl.String) + " points over the window (fitted slope "
+                         + pl.col("health_slope").round(2).cast(pl.String) + "/day, "
+                         + pl.col("health_trend_source") + f"); limit {r.health_drop:g}"))
+    if r.spam_rate_max is not None:
+        placed = pl.col("window_inbox") + pl.col("window_spam")
+        out.append(_rule(last, (pl.col("window_spam_rate") > r.spam_rate_max)
+                         & (placed >= r.min_placed), "spam_placement", "warning",
+                         pl.col("window_spam_rate"), r.spam_rate_max,
+                         e + ": " + _pct(pl.col("window_spam_rate")) + " of warmup mail in spam ("
+                         + pl.col("window_spam").cast(pl.Int64).cast(pl.String) + "/"
+                         + placed.cast(pl.Int64).cast(pl.String)
+                         + f") over the window; limit {r.spam_rate_max:.0%}"))
+    out += _bounce_rules(last, r)
+    if r.volume_share is not None and {"campaign_sent", "daily_limit"} <= set(last.columns):
+        limit = pl.col("daily_limit")
+        out.append(_rule(last, (limit > 0) & (pl.col("campaign_sent") >= r.volume_share * limit),
+                         "volume_near_limit", "info", pl.col("campaign_sent") / limit,
+                         r.volume_share,
+                         e + ": sent " + pl.col("campaign_sent").cast(pl.Int64).cast(pl.String)
+                         + " of a daily limit of " + limit.cast(pl.Int64).cast(pl.String)
+                         + f" (at or above {r.volume_share:.0%})"))
+    return out
+
+
+def _bounce_rules(last: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
+    if "window_bounce_rate" not in last.columns:
+        return []
+    rate, sent = pl.col("window_bounce_rate"), pl.col("window_sent")
+    enough = sent >= r.min_sent
+    msg = (pl.col("email") + ": bounce rate " + _pct(rate) + " over the window ("
+           + pl.col("window_bounced").cast(pl.Int64).cast(pl.String) + "/"
+           + sent.cast(pl.Int64).cast(pl.String) + " sends)")
+    out = []
+    crit = r.bounce_critical
+    if crit is not None:
+        out.append(_rule(last, enough & (rate >= crit), "bounce", "critical", rate, crit,
+                         msg + f" at or above the critical level {crit:.0%}"))
+    if r.bounce_warn is not None:
+        below_crit = rate < crit if crit is not None else pl.lit(True)
+        out.append(_rule(last, enough & (rate >= r.bounce_warn) & below_crit, "bounce",
+                         "warning", rate, r.bounce_warn,
+                         msg + f" at or above the warning level {r.bounce_warn:.0%}"))
+    return out
+
+
+def _status_rules(acc: pl.DataFrame, r: AlertRules, when: dt.date | None) -> list[pl.DataFrame]:
+    require(acc, ["email"], "alerts(accounts)")
+    date = pl.col("date") if "date" in acc.columns else pl.lit(when, dtype=pl.Date)
+    acc = acc.with_columns(date.cast(pl.Date).alias("date"))
+    out = []
+    for col, flag, rule in (("status", r.status_negative, "account_status"),
+                            ("warmup_status", r.warmup_status_negative, "warmup_status")):
+        if not flag or col not in acc.columns:
+            continue
+        code = pl.col(col).cast(pl.Float64, strict=False)
+        known = code.cast(pl.Int64).replace_strict(NEGATIVE_CODES[col], default="unknown code",
+                                                   return_dtype=pl.String)
+        label = (pl.coalesce(pl.col(f"{col}_label").cast(pl.String), known)
+                 if f"{col}_label" in acc.columns else known)
+        out.append(_rule(acc, code < 0, rule, "critical", code, 0.0,
+                         pl.col("email") + f": {col} " + code.cast(pl.Int64).cast(pl.String)
+                         + " (" + label + ") is negative: the account needs attention"))
+    return out
