@@ -14,6 +14,7 @@ it).
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
 import threading
@@ -117,7 +118,8 @@ def run_parts(
                 progress.update()
         return out
     with ThreadPoolExecutor(max_workers=min(max_workers, len(parts))) as pool:
-        futures: list[Future[T]] = [pool.submit(fn, part) for part in parts]
+        futures: list[Future[T]] = [
+            pool.submit(contextvars.copy_context().run, fn, part) for part in parts]
         if progress:
             for f in futures:
                 f.add_done_callback(lambda _f: progress.update())

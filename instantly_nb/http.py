@@ -18,6 +18,7 @@ part of a message, a log record or a ``repr``.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
 import json
 import logging
@@ -34,12 +35,36 @@ from . import errors
 from .spec import Endpoint
 from .throttle import Throttle
 
-__all__ = ["Requester", "RetryPolicy", "USER_AGENT"]
+__all__ = ["Requester", "RetryPolicy", "USER_AGENT", "count_requests"]
 
 log = logging.getLogger("instantly_nb.http")
 
 USER_AGENT = "instantly-nb/0.1 (+python-httpx; read-only analytics toolkit)"
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+# Requests sent on behalf of the current task (a pull step, say), across the threads it fans out
+# to: fan-out copies the context into its workers, so each step counts only its own requests.
+_tally: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("instantly_nb_tally", default=None)
+
+
+class count_requests:  # noqa: N801 - used as a context manager, like a function
+    """``with count_requests() as tally: ...`` -- ``tally.n`` requests were sent inside."""
+
+    def __init__(self) -> None:
+        self._cell = [0]
+        self._token: contextvars.Token[list[int] | None] | None = None
+
+    @property
+    def n(self) -> int:
+        return self._cell[0]
+
+    def __enter__(self) -> count_requests:
+        self._token = _tally.set(self._cell)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._token is not None
+        _tally.reset(self._token)
 
 
 @dataclass(frozen=True)
@@ -170,6 +195,9 @@ class Requester:
             wait: float | None = None
             try:
                 self.requests_sent += 1
+                cell = _tally.get()
+                if cell is not None:
+                    cell[0] += 1
                 response = self._http.request(
                     endpoint.method,
                     url,

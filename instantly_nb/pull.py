@@ -14,6 +14,7 @@ requests, seconds, status.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import os
 import threading
@@ -28,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from . import frames as shaping
-from .errors import InstantlyError
+from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
 from .fanout import Progress, progress_enabled
+from .http import count_requests
 from .store import Store
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["pull", "Step", "SWEEP"]
 
 Frames = Mapping[str, pl.DataFrame]
+FATAL = (AuthenticationError, PaymentRequiredError)
 
 
 @dataclass(frozen=True)
@@ -185,19 +188,20 @@ def pull(
 
     def run(step: Step) -> None:
         params = step.params(frames, start, end)
-        t0, r0 = time.perf_counter(), client.requests_sent
-        if _empty_fanout(params):
-            frame = shaping.empty(step.name)
-            status = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")"
-        else:
-            frame = client.fetch(step.name, **params)
-            status = "ok"
+        t0 = time.perf_counter()
+        with count_requests() as tally:
+            if _empty_fanout(params):
+                frame = shaping.empty(step.name)
+                status = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")"
+            else:
+                frame = client.fetch(step.name, **params)
+                status = "ok"
         with lock:
             frames[step.name] = frame
             if folder is not None:
                 frame.write_parquet(folder / f"{step.name}.parquet")
             rows[step.name] = {"endpoint": step.name, "rows": frame.height,
-                               "requests": client.requests_sent - r0,
+                               "requests": tally.n,
                                "seconds": round(time.perf_counter() - t0, 3), "status": status}
 
     try:
@@ -213,7 +217,7 @@ def pull(
     failed = summary.filter(~pl.col("status").str.starts_with("ok") & ~pl.col("status").str.starts_with("skipped"))
     if failed.height:
         warnings.warn(f"{failed.height} step(s) of the pull failed; see the summary's status column: "
-                      + "; ".join(f"{r['endpoint']}: {r['status']}" for r in failed.iter_rows(named=True)),
+                      + "; ".join(f"{r['endpoint']}: {r['status'][:160]}" for r in failed.iter_rows(named=True)),
                       stacklevel=2)
     return summary
 
@@ -253,7 +257,7 @@ def _schedule(steps: list[Step], run: Callable[[Step], None], concurrency: int,
                     bar.update()
                 elif all(n in done for n in step.needs):
                     pending.remove(step)
-                    running[pool.submit(run, step)] = step
+                    running[pool.submit(contextvars.copy_context().run, run, step)] = step
             if not running:
                 continue
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -264,7 +268,8 @@ def _schedule(steps: list[Step], run: Callable[[Step], None], concurrency: int,
                 if exc is None:
                     done.add(step.name)
                     continue
-                if strict or not isinstance(exc, InstantlyError):
+                # a refused key or an unpaid workspace fails every step: stop at once
+                if strict or not isinstance(exc, InstantlyError) or isinstance(exc, FATAL):
                     for f in running:
                         f.cancel()
                     raise exc
