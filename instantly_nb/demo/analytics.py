@@ -1,0 +1,231 @@
+"""Analytics answers computed from the sends table for any date window and selection.
+
+Each function takes the sends rows already narrowed to the selected campaigns (or accounts),
+and a window ``(a, b)`` of history day indexes (inclusive). Every metric is counted on the day
+it happened (opens on ``open_day``, replies on ``reply_day``...), so sums over days, over
+steps x variants and over campaigns agree with the totals for the same window.
+
+One meaning per field name: ``open_count`` is the number of distinct leads that opened (in
+campaign analytics and in the overview alike), ``*_unique_by_step`` counts (lead, step) pairs,
+``reply_count`` counts distinct leads that replied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+__all__ = [
+    "CAMPAIGN_FIELDS", "OVERVIEW_ONLY", "account_daily", "campaign_totals", "daily", "steps",
+    "warmup_maps",
+]
+
+Window = tuple[int, int]
+
+
+def _in(col: str, w: Window) -> pl.Expr:
+    return (pl.col(col) >= w[0]) & (pl.col(col) <= w[1])
+
+
+def _count(col: str, w: Window) -> pl.Expr:
+    return _in(col, w).sum().cast(pl.Int64)
+
+
+def _total_exprs(w: Window) -> list[pl.Expr]:
+    sent = _in("day", w)
+    leads_opened = pl.col("lead").filter(_in("open_day", w)).n_unique()
+    return [
+        pl.col("lead").filter(sent).n_unique().cast(pl.Int64).alias("contacted_count"),
+        sent.sum().cast(pl.Int64).alias("emails_sent_count"),
+        (sent & pl.col("first")).sum().cast(pl.Int64).alias("new_leads_contacted_count"),
+        leads_opened.cast(pl.Int64).alias("open_count"),
+        _count("open_day", w).alias("open_count_unique"),
+        _count("open_day", w).alias("open_count_unique_by_step"),
+        _count("reply_day", w).alias("reply_count"),
+        _count("reply_day", w).alias("reply_count_unique"),
+        _count("reply_day", w).alias("reply_count_unique_by_step"),
+        _count("auto_day", w).alias("reply_count_automatic"),
+        _count("auto_day", w).alias("reply_count_automatic_unique"),
+        _count("auto_day", w).alias("reply_count_automatic_unique_by_step"),
+        pl.col("clicks").filter(_in("click_day", w)).sum().cast(pl.Int64)
+        .alias("link_click_count"),
+        pl.col("lead").filter(_in("click_day", w)).n_unique().cast(pl.Int64)
+        .alias("link_click_count_unique"),
+        _count("click_day", w).alias("link_click_count_unique_by_step"),
+        (sent & pl.col("bounce")).sum().cast(pl.Int64).alias("bounced_count"),
+        _count("unsub_day", w).alias("unsubscribed_count"),
+        _count("complete_day", w).alias("completed_count"),
+        _count("opp_day", w).alias("total_opportunities"),
+        pl.col("value").filter(_in("opp_day", w)).sum().cast(pl.Float64)
+        .alias("total_opportunity_value"),
+        _count("opp_day", w).alias("total_interested"),
+        _count("booked_day", w).alias("total_meeting_booked"),
+        _count("done_day", w).alias("total_meeting_completed"),
+        _count("won_day", w).alias("total_closed"),
+    ]
+
+
+# Fields of one campaign row of GET /campaigns/analytics, in answer order (after the
+# identity columns campaign_name, campaign_id, campaign_status, campaign_is_evergreen).
+CAMPAIGN_FIELDS = (
+    "leads_count", "contacted_count", "emails_sent_count", "new_leads_contacted_count",
+    "open_count", "open_count_unique", "open_count_unique_by_step", "reply_count",
+    "reply_count_unique", "reply_count_unique_by_step", "reply_count_automatic",
+    "reply_count_automatic_unique", "reply_count_automatic_unique_by_step", "link_click_count",
+    "link_click_count_unique", "link_click_count_unique_by_step", "bounced_count",
+    "unsubscribed_count", "completed_count", "total_opportunities", "total_opportunity_value",
+)
+OVERVIEW_ONLY = ("total_interested", "total_meeting_booked", "total_meeting_completed",
+                 "total_closed")
+OVERVIEW_FIELDS = (
+    "open_count", "open_count_unique", "open_count_unique_by_step", "link_click_count",
+    "link_click_count_unique", "link_click_count_unique_by_step", "reply_count",
+    "reply_count_unique", "reply_count_unique_by_step", "reply_count_automatic",
+    "reply_count_automatic_unique", "reply_count_automatic_unique_by_step", "bounced_count",
+    "unsubscribed_count", "completed_count", "emails_sent_count", "contacted_count",
+    "new_leads_contacted_count", "total_opportunities", "total_opportunity_value",
+    *OVERVIEW_ONLY,
+)
+
+
+def campaign_totals(sends: pl.DataFrame, w: Window) -> dict[int, dict[str, Any]]:
+    """Campaign index -> totals over the window (campaigns without rows are absent)."""
+    if sends.height == 0:
+        return {}
+    table = sends.group_by("c").agg(_total_exprs(w))
+    return {int(row["c"]): row for row in table.iter_rows(named=True)}
+
+
+def zero_totals() -> dict[str, Any]:
+    out: dict[str, Any] = {name: 0 for name in OVERVIEW_FIELDS}
+    out["total_opportunity_value"] = 0.0
+    return out
+
+
+def _bincount(values: np.ndarray, w: Window, weights: np.ndarray | None = None) -> np.ndarray:
+    keep = (values >= w[0]) & (values <= w[1])
+    shifted = values[keep].astype(np.int64) - w[0]
+    wt = None if weights is None else weights[keep].astype(np.float64)
+    counts = np.bincount(shifted, weights=wt, minlength=w[1] - w[0] + 1)
+    return counts.astype(np.int64)
+
+
+DAILY_FIELDS = ("sent", "contacted", "new_leads_contacted", "opened", "unique_opened", "replies",
+                "unique_replies", "replies_automatic", "unique_replies_automatic", "clicks",
+                "unique_clicks", "opportunities", "unique_opportunities")
+
+
+def _day_columns(sends: pl.DataFrame, w: Window) -> dict[str, np.ndarray]:
+    def a(name: str) -> np.ndarray:
+        return sends[name].to_numpy()
+
+    day = a("day")
+    sent = _bincount(day, w)
+    return {
+        "sent": sent, "contacted": sent,
+        "new_leads_contacted": _bincount(np.where(a("first"), day, -1), w),
+        "opened": _bincount(a("open_day"), w, a("opens")),
+        "unique_opened": _bincount(a("open_day"), w),
+        "replies": _bincount(a("reply_day"), w, a("replies")),
+        "unique_replies": _bincount(a("reply_day"), w),
+        "replies_automatic": _bincount(a("auto_day"), w),
+        "unique_replies_automatic": _bincount(a("auto_day"), w),
+        "clicks": _bincount(a("click_day"), w, a("clicks")),
+        "unique_clicks": _bincount(a("click_day"), w),
+        "opportunities": _bincount(a("opp_day"), w),
+        "unique_opportunities": _bincount(a("opp_day"), w),
+        "bounced": _bincount(np.where(a("bounce"), day, -1), w),
+    }
+
+
+def daily(sends: pl.DataFrame, w: Window, dates: list[str]) -> list[dict[str, Any]]:
+    """One row per day of the window (``dates[i]`` names day ``w[0] + i``), zeros included."""
+    cols = _day_columns(sends, w)
+    return [{"date": dates[i], **{k: int(cols[k][i]) for k in DAILY_FIELDS}}
+            for i in range(w[1] - w[0] + 1)]
+
+
+ACCOUNT_FIELDS = ("sent", "bounced", "contacted", "new_leads_contacted", "opened",
+                  "unique_opened", "replies", "unique_replies", "replies_automatic",
+                  "unique_replies_automatic", "clicks", "unique_clicks")
+
+
+def account_daily(sends: pl.DataFrame, w: Window, dates: list[str],
+                  emails: dict[int, str]) -> list[dict[str, Any]]:
+    """One row per (account, day of the window) for the accounts in ``emails``."""
+    out: list[dict[str, Any]] = []
+    parts = sends.filter(pl.col("acct").is_in(list(emails))).partition_by("acct", as_dict=True)
+    empty = sends.clear()
+    for acct, email in emails.items():
+        cols = _day_columns(parts.get((acct,), empty), w)
+        for i in range(w[1] - w[0] + 1):
+            row: dict[str, Any] = {"date": dates[i], "email_account": email}
+            row.update({k: int(cols[k][i]) for k in ACCOUNT_FIELDS})
+            out.append(row)
+    return out
+
+
+def steps(sends: pl.DataFrame, w: Window, combos: list[tuple[int, int]],
+          with_opportunities: bool) -> list[dict[str, Any]]:
+    """One row per (step, variant) in ``combos`` (0-based), as strings ``"1"``/``"0"``."""
+    exprs = [
+        _count("day", w).alias("sent"),
+        pl.col("opens").filter(_in("open_day", w)).sum().cast(pl.Int64).alias("opened"),
+        _count("open_day", w).alias("unique_opened"),
+        pl.col("replies").filter(_in("reply_day", w)).sum().cast(pl.Int64).alias("replies"),
+        _count("reply_day", w).alias("unique_replies"),
+        _count("auto_day", w).alias("replies_automatic"),
+        _count("auto_day", w).alias("unique_replies_automatic"),
+        pl.col("clicks").filter(_in("click_day", w)).sum().cast(pl.Int64).alias("clicks"),
+        _count("click_day", w).alias("unique_clicks"),
+        _count("opp_day", w).alias("opportunities"),
+        _count("opp_day", w).alias("unique_opportunities"),
+        _count("booked_day", w).alias("meetings_booked"),
+        _count("won_day", w).alias("won"),
+    ]
+    table = sends.group_by("step", "var").agg(exprs) if sends.height else None
+    found = {} if table is None else {
+        (int(r["step"]), int(r["var"])): r for r in table.iter_rows(named=True)}
+    names = [e.meta.output_name() for e in exprs]
+    keep = names if with_opportunities else names[:9]
+    out = []
+    for s, v in combos:
+        row = found.get((s, v), {})
+        out.append({"step": str(s + 1), "variant": str(v),
+                    **{k: int(row.get(k, 0) or 0) for k in keep}})
+    return out
+
+
+def warmup_maps(emails: list[str], rows: dict[str, tuple[np.ndarray, ...]],
+                dates: list[str]) -> dict[str, Any]:
+    """The two e-mail keyed maps of POST /accounts/warmup-analytics.
+
+    ``rows[email]`` holds (sent, inbox, spam, received) arrays aligned with ``dates``. As in
+    the documented example, ``landed_spam`` is left out where it is zero.
+    """
+    by_date: dict[str, Any] = {}
+    aggregate: dict[str, Any] = {}
+    for email in emails:
+        sent, inbox, spam, received = rows[email]
+        days: dict[str, Any] = {}
+        for i, date in enumerate(dates):
+            if sent[i] == 0 and received[i] == 0:
+                continue
+            entry: dict[str, int] = {"sent": int(sent[i]), "landed_inbox": int(inbox[i])}
+            if spam[i]:
+                entry["landed_spam"] = int(spam[i])
+            entry["received"] = int(received[i])
+            days[date] = entry
+        by_date[email] = days
+        tot_in, tot_spam = int(inbox.sum()), int(spam.sum())
+        score = round(100 * tot_in / (tot_in + tot_spam)) if tot_in + tot_spam else 0
+        agg: dict[str, Any] = {"sent": int(sent.sum()), "landed_inbox": tot_in}
+        if tot_spam:
+            agg["landed_spam"] = tot_spam
+        agg["received"] = int(received.sum())
+        agg["health_score_label"] = f"{score}%"
+        agg["health_score"] = score
+        aggregate[email] = agg
+    return {"email_date_data": by_date, "aggregate_data": aggregate}

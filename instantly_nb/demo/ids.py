@@ -1,0 +1,112 @@
+"""Deterministic identifiers, timestamps and the word pools the demo workspace is made of.
+
+Ids follow the API's UUIDv7 layout: the first 48 bits are the creation time in milliseconds, so
+sorting ids sorts records by creation. The other bits come from a hash of (seed, kind, number),
+so the same seed always yields the same ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+
+import numpy as np
+
+__all__ = [
+    "DAY_MS",
+    "day_date",
+    "day_ms",
+    "iso_ms",
+    "iso_date",
+    "ms_of_uuid",
+    "uid",
+    "uid_at",
+]
+
+DAY_MS = 86_400_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _hash_int(seed: int, kind: str, number: int, nbytes: int = 10) -> int:
+    digest = hashlib.blake2b(f"{seed}:{kind}:{number}".encode(), digest_size=nbytes).digest()
+    return int.from_bytes(digest, "big")
+
+
+def uid_at(ms: int, seed: int, kind: str, number: int) -> str:
+    """A UUIDv7-shaped id whose time part is ``ms`` (milliseconds since the epoch)."""
+    rand = _hash_int(seed, kind, number)
+    value = (int(ms) & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76
+    value |= ((rand >> 62) & 0xFFF) << 64
+    value |= 0b10 << 62
+    value |= rand & ((1 << 62) - 1)
+    return str(uuid.UUID(int=value))
+
+
+def uid(seed: int, kind: str, number: int, base_ms: int = 1_700_000_000_000) -> str:
+    """An id for record ``number`` of ``kind`` whose time part grows with ``number``."""
+    return uid_at(base_ms + number, seed, kind, number)
+
+
+def ms_of_uuid(text: str) -> int | None:
+    """The time part of a UUIDv7 (``None`` when ``text`` is not a UUID)."""
+    try:
+        value = uuid.UUID(text).int
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return value >> 80
+
+
+def iso_ms(ms: int | np.integer) -> str:
+    """Milliseconds since the epoch -> ``2026-08-13T11:12:14.330Z``."""
+    moment = _EPOCH + dt.timedelta(milliseconds=int(ms))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def iso_date(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def day_date(first_day: dt.date, day_index: int) -> dt.date:
+    """The calendar date of history day ``day_index`` (0 = first day of the history)."""
+    return first_day + dt.timedelta(days=int(day_index))
+
+
+def day_ms(first_day: dt.date, day_index: int | np.ndarray) -> int | np.ndarray:
+    """Midnight UTC of history day ``day_index`` in epoch milliseconds."""
+    base = int(dt.datetime(first_day.year, first_day.month, first_day.day, tzinfo=dt.UTC)
+               .timestamp() * 1000)
+    return base + np.asarray(day_index, dtype=np.int64) * DAY_MS
+
+
+FIRST_NAMES = (
+    "Ava", "Ben", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kira",
+    "Liam", "Maya", "Noah", "Olivia", "Pablo", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera",
+    "Wes", "Xenia", "Yusuf", "Zoe", "Amelie", "Bruno", "Carla", "Dmitri", "Emma", "Felix",
+    "Greta", "Hana", "Ivan", "Julia", "Karim", "Lena", "Marco", "Nadia", "Oscar", "Priya",
+    "Rafael", "Sofia", "Theo", "Uma", "Victor", "Wanda", "Yara", "Zane", "Chloé", "José",
+)
+LAST_NAMES = (
+    "Adler", "Baker", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hoffmann", "Ivanova",
+    "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Petrov", "Quint", "Rossi",
+    "Schmidt", "Tanaka", "Ulrich", "Varga", "Weber", "Xu", "Young", "Zimmer", "Andersen", "Brown",
+    "Chen", "Dietrich", "Evans", "Fontaine", "Gruber", "Horvat", "Iqbal", "Jovanovic", "Keller",
+    "Lopez", "Müller", "Novak", "O'Brien", "Patel", "Ramos", "Silva", "Torres", "Vogel", "Wolf",
+)
+COMPANY_WORDS = (
+    "Acme", "Bright", "Cobalt", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Indigo", "Juniper",
+    "Kestrel", "Lumen", "Meadow", "Nimbus", "Orbit", "Pinnacle", "Quartz", "Riverside", "Summit",
+    "Tidal", "Umbra", "Vertex", "Willow", "Zenith", "Atlas", "Beacon", "Cedar", "Drift", "Echo",
+    "Falcon", "Glacier", "Horizon", "Ion", "Jade", "Keystone", "Lattice", "Mosaic", "Northstar",
+)
+COMPANY_SUFFIXES = ("Labs", "Systems", "Analytics", "Logistics", "Health", "Media", "Capital",
+                    "Robotics", "Software", "Foods", "Energy", "Studio", "Partners", "Works")
+JOB_TITLES = (
+    "CEO", "Founder", "Head of Sales", "VP Marketing", "Growth Lead", "CTO", "Sales Manager",
+    "Operations Director", "RevOps Manager", "Account Executive", "Marketing Manager", "COO",
+)
+SENDER_DOMAINS = (
+    "getnorthwind.example", "northwind-mail.example", "tryorbital.example", "orbital-hq.example",
+    "usebeacon.example", "beacon-team.example", "meetlumen.example", "lumen-sales.example",
+)

@@ -1,0 +1,286 @@
+"""The demo HTTP server: a starlette app routed by the endpoint table, served by uvicorn on
+127.0.0.1 in a background thread.
+
+Per request: bearer auth (401) -> rate limits (429 + Retry-After) -> injected faults ->
+parameter validation (400) -> the endpoint's handler (404 for unknown ids). Paths of write
+operations answer 405 (a read exists on the same path) or 404, as do unknown paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..endpoints import ENDPOINTS
+from ..spec import Endpoint
+from .config import DEMO_KEY, DEMO_KEY_NAMES, DEMO_KEYS, Faults, Limits
+from .faults import FaultInjector, break_body
+from .protocol import ApiError, Call, Text, envelope
+from .ratelimit import RateLimiter
+from .registry import Handler, handlers
+from .workspace import Workspace, build_workspace, resolve_today
+
+__all__ = ["DemoServer", "make_app"]
+
+SIZE_LIMITED = {"accounts.analytics_daily"}  # too many items -> 413 (checked by the handler)
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(data, status_code=status, media_type="application/json", headers=headers)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return _json(status, envelope(status, message), headers)
+
+
+class _Keys:
+    """Demo keys -> workspaces (built on first use) and their names."""
+
+    def __init__(self, key: str, seed: int, size: str, today: Any) -> None:
+        self.seeds = {key: seed, **{k: s for k, s in DEMO_KEYS.items() if k != key}}
+        self.names = {key: "demo", **{k: DEMO_KEY_NAMES[k] for k in DEMO_KEYS if k != key}}
+        self.size, self.today = size, resolve_today(today)
+        self._lock = threading.Lock()
+
+    def workspace(self, key: str) -> Workspace:
+        with self._lock:
+            return build_workspace(self.seeds[key], self.size, self.today, self.names[key])
+
+    def from_header(self, request: Request) -> str | None:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or token not in self.seeds:
+            return None
+        return token
+
+
+def _auth_error(request: Request) -> Response:
+    if "authorization" not in request.headers:
+        return _error(401, "Missing Authorization header: send 'Authorization: Bearer <API key>'")
+    return _error(401, "Invalid API key")
+
+
+async def _body(request: Request, endpoint: Endpoint) -> dict[str, Any]:
+    if endpoint.method != "POST":
+        return {}
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "Body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Body must be a JSON object")
+    return body
+
+
+def _answer(result: Any, mutation: str | None) -> Response:
+    if isinstance(result, Text):
+        return Response(result.body, media_type=result.media_type)
+    data = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+    if mutation:
+        data = break_body(data, mutation)
+    return Response(data, media_type="application/json")
+
+
+def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
+           injector: FaultInjector) -> Route:
+    endpoint = ENDPOINTS[name]
+
+    async def serve(request: Request) -> Response:
+        key = keys.from_header(request)
+        if key is None:
+            return _auth_error(request)
+        wait = limiter.check(keys.names[key], name)
+        if wait is not None:
+            return _error(429, "Rate limit exceeded",
+                          {"Retry-After": RateLimiter.header(wait)})
+        decision = injector.decide(name)
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+        if decision.status is not None:
+            headers = {"Retry-After": "1"} if decision.status == 429 else None
+            return _error(decision.status, "Injected fault", headers)
+        if decision.error_in_200:
+            return _json(200, {"error": decision.error_in_200})
+        try:
+            call = Call(endpoint, dict(request.path_params), list(request.query_params.multi_items()),
+                        await _body(request, endpoint), injector.faults)
+            call.validate(skip_max_items=name in SIZE_LIMITED)
+            workspace = await run_in_threadpool(keys.workspace, key)
+            result = await run_in_threadpool(handler, workspace, call)
+        except ApiError as exc:
+            return _error(exc.status, exc.message, exc.headers)
+        return _answer(result, decision.body)
+
+    return Route(endpoint.path, serve, methods=[endpoint.method], name=name)
+
+
+def make_app(keys: _Keys, limiter: RateLimiter, injector: FaultInjector) -> Starlette:
+    """The starlette app: one route per ENDPOINTS entry, static paths before templated ones."""
+    registry = handlers()
+    missing = sorted(set(ENDPOINTS) - set(registry))
+    if missing:
+        raise RuntimeError(f"demo server has no handler for: {', '.join(missing)}")
+    names = sorted(ENDPOINTS, key=lambda n: (ENDPOINTS[n].path.count("{"), ENDPOINTS[n].path))
+    routes = [_route(n, registry[n], keys, limiter, injector) for n in names]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if keys.from_header(request) is None:
+            return _auth_error(request)
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        text = {404: "Route not found", 405: "Method not allowed: the demo API is read-only"}
+        return _error(status, text.get(status, "Error"))
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+
+
+class DemoServer:
+    """A local server that speaks the Instantly API V2 for generated demo workspaces.
+
+    Parameters
+    ----------
+    size : {"tiny", "default", "large"}
+        Workspace size (see :func:`instantly_nb.demo.build_workspace`).
+    seed : int
+        Seed of the workspace opened by ``key``. The extra keys of ``DEMO_KEYS`` open their
+        own seeds.
+    latency_ms, jitter_ms : float
+        Delay added to every answer (they override the values in ``faults`` when non-zero).
+    faults : Faults
+        Misbehaviours to inject (none by default).
+    key : str
+        The main accepted key (``DEMO_KEY`` by default).
+    limits : Limits
+        Rate limits to enforce; ``Limits(enabled=False)`` turns them off.
+    speedup : float
+        Multiplies every rate limit (for interactive use).
+    today : datetime.date or str, optional
+        Last day of the history; the current UTC date when omitted (pin it in tests).
+    port : int
+        0 picks a free port.
+
+    Examples
+    --------
+    >>> import httpx
+    >>> with DemoServer(size="tiny", today="2026-01-31") as server:
+    ...     r = httpx.get(server.url + "/api/v2/campaigns/count-launched",
+    ...                   headers={"Authorization": f"Bearer {DEMO_KEY}"})
+    >>> r.json()["count"] > 0
+    True
+    """
+
+    def __init__(self, size: str = "default", seed: int = 7, latency_ms: float = 0,
+                 jitter_ms: float = 0, faults: Faults | None = None, key: str = DEMO_KEY,
+                 limits: Limits | None = None, speedup: float = 1.0, *, today: Any = None,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
+        faults = faults or Faults()
+        if latency_ms or jitter_ms:
+            faults = replace(faults, latency_ms=latency_ms or faults.latency_ms,
+                             jitter_ms=jitter_ms or faults.jitter_ms)
+        self.faults = faults
+        self.limits = (limits or Limits()).scaled(speedup)
+        self.key, self.size, self.seed, self.host, self.port = key, size, seed, host, port
+        self._keys = _Keys(key, seed, size, today)
+        self.limiter = RateLimiter(self.limits, {n: e.per_minute for n, e in ENDPOINTS.items()
+                                                 if e.per_minute})
+        self.app: Starlette | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._socket: socket.socket | None = None
+
+    @property
+    def keys(self) -> dict[str, str]:
+        """Accepted keys -> workspace name."""
+        return dict(self._keys.names)
+
+    @property
+    def workspace(self) -> Workspace:
+        """The workspace opened by the main key (its ``.truth`` is the generator's plan)."""
+        return self._keys.workspace(self.key)
+
+    def workspace_for(self, key: str) -> Workspace:
+        return self._keys.workspace(key)
+
+    def client_pacing(self) -> dict[str, Any]:
+        """Throttle settings for ``instantly_nb.Client`` that stay under this server's limits."""
+        lim = self.limits
+        if not lim.enabled:
+            return {"rate_per_second": 100_000, "rate_per_minute": 6_000_000,
+                    "endpoint_per_minute": {n: 6_000_000 for n in self.limiter.endpoint_limits}}
+
+        def under(count: int) -> int:
+            return max(1, int(lim.allowance(count) * 0.95))
+
+        return {"rate_per_second": under(lim.per_second),
+                "rate_per_minute": under(lim.per_minute),
+                "endpoint_per_minute": {n: under(v)
+                                        for n, v in self.limiter.endpoint_limits.items()}}
+
+    @property
+    def url(self) -> str:
+        if self._socket is None:
+            raise RuntimeError("The demo server is not running; call start() first.")
+        return f"http://{self.host}:{self._socket.getsockname()[1]}"
+
+    def start(self) -> DemoServer:
+        """Build the main workspace, bind the port and serve in a background thread."""
+        if self._thread is not None:
+            return self
+        self.workspace  # noqa: B018 -- build before serving so the first request is fast
+        app = self.app = make_app(self._keys, self.limiter, FaultInjector(self.faults))
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # accepted connections inherit it: without it a keep-alive answer written in two parts
+        # waits ~40 ms for the client's delayed ACK
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((self.host, self.port))
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                timeout_graceful_shutdown=1, log_config=None)
+        server = uvicorn.Server(config)
+        self._socket, self._server = sock, server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                        name="instantly-nb-demo", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("The demo server did not start.")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = self._socket = None
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url if self._socket is not None else "stopped"
+        return f"DemoServer(size={self.size!r}, seed={self.seed}, {where})"

@@ -1,0 +1,136 @@
+"""The generated workspace: determinism, speed, and the ground truth it exposes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import numpy as np
+import polars as pl
+import pytest
+
+from instantly_nb.demo import DemoServer, Limits, Workspace, build_workspace
+from instantly_nb.demo.examples import example_params
+
+from .test_demo_support import TODAY, call, http
+
+NAMES = ("campaigns.analytics", "campaigns.analytics_steps", "accounts.warmup_analytics",
+         "leads.list", "emails.list", "audit_logs.list", "inbox_placement_analytics.list")
+
+
+@pytest.fixture(scope="module")
+def ws() -> Workspace:
+    return build_workspace(7, "default", TODAY)
+
+
+def test_default_build_is_fast_and_cached() -> None:
+    start = time.perf_counter()
+    fresh = Workspace(7, "default", dt.date(2026, 11, 20), "timing")
+    assert time.perf_counter() - start < 2.0
+    assert 20_000 <= fresh.leads.n <= 60_000 and len(fresh.accounts) >= 30
+    assert build_workspace(7, "default", TODAY) is build_workspace(7, "default", TODAY)
+
+
+def test_same_seed_same_tables_other_seed_other_tables(ws: Workspace) -> None:
+    again = Workspace(7, "default", dt.date(2026, 11, 20), "demo")
+    other = Workspace(8, "default", dt.date(2026, 11, 20), "demo")
+    assert again.sends.equals(ws.sends)
+    assert again.campaigns == ws.campaigns and again.accounts == ws.accounts
+    assert not other.sends.equals(ws.sends)
+    assert {c["id"] for c in other.campaigns}.isdisjoint({c["id"] for c in ws.campaigns})
+
+
+def test_same_seed_servers_answer_byte_for_byte_alike() -> None:
+    bodies = []
+    for _ in range(2):
+        with DemoServer(size="tiny", today=TODAY, limits=Limits(enabled=False)) as s, \
+                http(s) as c:
+            params = example_params(s.workspace)
+            bodies.append([call(c, n, params[n]).content for n in NAMES])
+    assert bodies[0] == bodies[1]
+
+
+def test_history_ends_today_and_covers_90_days(ws: Workspace) -> None:
+    assert ws.today == dt.date(2026, 11, 20) and ws.first_day == dt.date(2026, 8, 23)
+    days = ws.sends["day"].to_numpy()
+    assert days.max() == 89 and days.min() >= 0
+    assert ws.truth.today == ws.today
+
+
+def test_every_campaign_status_and_sequence_shape(ws: Workspace) -> None:
+    assert {c.status for c in ws.plan.campaigns} == {0, 1, 2, 3, 4, -1, -2, -99}
+    for camp in ws.plan.campaigns:
+        assert 2 <= len(camp.steps) <= 4
+        assert all(1 <= len(s.multipliers) <= 4 for s in camp.steps)
+    drafts = [c.index for c in ws.plan.campaigns if c.status == 0]
+    assert ws.main.filter(pl.col("c").is_in(drafts)).height == 0
+
+
+def test_better_variants_really_get_more_replies(ws: Workspace) -> None:
+    better = [v for v in ws.truth.better_variants if v.step == 1]
+    assert better and all(v.reply_multiplier == 2.0 for v in better)
+    wins = 0
+    for v in better:
+        idx = ws.campaign_index[v.campaign_id]
+        rows = ws.main.filter((pl.col("c") == idx) & (pl.col("step") == 0))
+        rate = rows.group_by("var").agg((pl.col("reply_day") >= 0).mean().alias("r"))
+        rates = dict(rate.iter_rows())
+        wins += rates[v.variant] > 1.3 * rates[0]
+    assert wins >= 0.75 * len(better)
+    assert ws.truth.equal_variants and all(
+        0.9 <= v.reply_multiplier <= 1.1 for v in ws.truth.equal_variants)
+
+
+def test_troubled_accounts_show_their_trouble(ws: Workspace) -> None:
+    truth = ws.truth
+    score = {a["email"]: a["stat_warmup_score"] for a in ws.accounts}
+    healthy = np.mean([score[e] for e in truth.healthy_accounts])
+    assert max(score[e] for e in truth.decaying_accounts) < healthy - 3
+    last_week = slice(ws.plan.days - 7, ws.plan.days)
+    first_weeks = slice(ws.plan.days - 60, ws.plan.days - 30)
+
+    def spam_share(email: str, days: slice) -> float:
+        idx = ws.account_index[email]
+        return ws.warmup.spam[idx, days].sum() / max(1, ws.warmup.sent[idx, days].sum())
+
+    for email in truth.spam_accounts:
+        assert spam_share(email, last_week) > spam_share(email, first_weeks) + 0.2
+    for email, (status, warmup) in truth.error_accounts.items():
+        record = ws.accounts[ws.account_index[email]]
+        assert (record["status"], record["warmup_status"]) == (status, warmup)
+        assert status < 0 or warmup < 0
+        assert "status_message" in record
+    assert set(truth.troubled_accounts).isdisjoint(truth.healthy_accounts)
+
+
+def test_entities_exist_in_every_group(ws: Workspace) -> None:
+    assert len(ws.lists) >= 3 and ws.subsequences and ws.placement.tests
+    assert ws.placement.reports and ws.tags.tags and ws.tags.mappings and ws.tags.labels
+    assert ws.tags.blocklist and ws.tags.webhooks and ws.tags.events and ws.org.jobs
+    assert ws.org.members and ws.org.group_members and len(ws.org.audit_logs) > 1000
+    assert ws.org.dfy_orders and ws.org.plan_details and ws.org.api_keys
+    assert all(k["key"].startswith("demo-masked-") for k in ws.org.api_keys)
+    kinds = set(ws.unibox.table["kind"].to_list())
+    assert kinds == {1, 2, 3} and ws.unibox.table["auto"].any()
+
+
+@pytest.mark.slow
+def test_large_workspace_builds_within_a_minute() -> None:
+    start = time.perf_counter()
+    large = Workspace(7, "large", dt.date(2026, 11, 20), "large")
+    assert time.perf_counter() - start < 60
+    assert large.leads.n > 900_000 and len(large.accounts) >= 300
+    assert len(large.campaigns) == 100
+    mid = large.plan.campaigns[50]
+    assert len(large.leads.record(mid.lead_lo, large.lead_context)["id"]) == 36
+
+
+def test_public_names_are_documented() -> None:
+    import instantly_nb.demo as demo
+
+    for name in demo.__all__:
+        value = getattr(demo, name)
+        if callable(value):
+            assert (value.__doc__ or "").strip(), name
+    assert demo.DEMO_KEY in (demo.__doc__ or "")
+    assert all(key in (demo.__doc__ or "") for key in demo.DEMO_KEYS)
