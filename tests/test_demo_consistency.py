@@ -70,7 +70,9 @@ def test_campaign_totals_equal_daily_and_step_sums(client: Client,
             assert row[field] == daily.get(cid, {}).get(day_field, 0), (cid, field)
             if step_field:
                 assert row[field] == steps.get(cid, {}).get(step_field, 0), (cid, field)
-        assert row["reply_count"] <= row["contacted_count"] <= row["leads_count"]
+        assert row["contacted_count"] <= row["leads_count"]
+        if not window:  # in a window, a lead contacted before it may reply inside it
+            assert row["reply_count"] <= row["contacted_count"]
         busy += row["emails_sent_count"] > 0
     assert busy >= 3
 

@@ -11,6 +11,7 @@ import pytest
 
 from instantly_nb.demo import DemoServer, Limits, Workspace, build_workspace
 from instantly_nb.demo.examples import example_params
+from instantly_nb.demo.model import BETTER_MULTIPLIER
 
 from .test_demo_support import TODAY, call, http
 
@@ -68,7 +69,7 @@ def test_every_campaign_status_and_sequence_shape(ws: Workspace) -> None:
 
 def test_better_variants_really_get_more_replies(ws: Workspace) -> None:
     better = [v for v in ws.truth.better_variants if v.step == 1]
-    assert better and all(v.reply_multiplier == 2.0 for v in better)
+    assert better and all(v.reply_multiplier == BETTER_MULTIPLIER for v in better)
     wins = 0
     for v in better:
         idx = ws.campaign_index[v.campaign_id]

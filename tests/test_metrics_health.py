@@ -45,7 +45,7 @@ def test_inbox_rates_and_calendar_windows() -> None:
 def test_trend_from_estimate_matches_least_squares() -> None:
     inbox = [10, 10, 9, 9, 8, 7, 7, 6, 5, 5]
     w = warmup("a@x.io", inbox, [10 - v for v in inbox])
-    out = metrics.deliverability(w, window_days=4)
+    out = metrics.deliverability(w, window_days=4, trend_days=4)
     last = out.row(-1, named=True)
     t = np.arange(6, 10)
     y = out["health_estimate"].to_numpy()[6:10]
@@ -59,7 +59,7 @@ def test_trend_from_history_and_summary_score() -> None:
     w = warmup("a@x.io", [9] * 8, [1] * 8)
     hist = pl.DataFrame({"snapshot_date": [day(i) for i in (0, 2, 3, 5, 7)],
                          "email": ["a@x.io"] * 5, "health_score": [95.0, 93, 90, 84, 80]})
-    out = metrics.deliverability(w, health_history=hist, window_days=7)
+    out = metrics.deliverability(w, health_history=hist, window_days=7, trend_days=7)
     last = out.row(-1, named=True)
     t, y = np.array([2, 3, 5, 7]), np.array([93.0, 90, 84, 80])  # days 1..7 in the window
     assert last["health_slope"] == pytest.approx(np.polyfit(t, y, 1)[0], abs=1e-9)

@@ -59,7 +59,7 @@ SIZES: dict[str, SizeSpec] = {
         inbox_tests=2,
     ),
     "default": SizeSpec(
-        campaigns=12, accounts=40, campaign_leads=(1200, 2600), list_leads=5000, lead_lists=6,
+        campaigns=12, accounts=80, campaign_leads=(2500, 5000), list_leads=5000, lead_lists=6,
         inbox_tests=6,
     ),
     "large": SizeSpec(

@@ -28,6 +28,11 @@ CAMPAIGN_THEMES = (
     "Legal Tech Buyers", "E-commerce Brands", "Draft - Webinar Invite", "Evergreen Inbound Follow-up",
 )
 STEP_REPLY_FACTOR = (1.0, 0.7, 0.5, 0.4)
+# Planted A/B effects (reply probability relative to the step's control). "Better" is large
+# enough to be detected with the sends a default campaign makes; "equal" is a null effect.
+BETTER_MULTIPLIER = 3.0
+EQUAL_MULTIPLIER_RANGE = (0.98, 1.02)
+WORSE_MULTIPLIER = 0.4
 SUBJECTS = (
     "Quick question, {{firstName}}", "{{companyName}} + us?", "Idea for {{companyName}}",
     "Worth a chat?", "Following up", "Re: {{companyName}} pipeline", "Last note from me",
@@ -133,7 +138,7 @@ class Truth:
     today, first_day : datetime.date
         The last and first day of the history (inclusive).
     better_variants, equal_variants, worse_variants : list of VariantTruth
-        Variants whose reply probability was set to about 2x, about 1x or about 0.5x the
+        Variants whose reply probability was set to 3x, about 1x or 0.4x the
         control of the same step.
     decaying_accounts : list of str
         Emails whose warmup health decays over the last four weeks.
@@ -242,8 +247,9 @@ def _steps(rng: np.random.Generator, n_steps: int, truth_sink: list[tuple[int, i
                     kind = "better"
                 else:
                     kind = str(rng.choice(["equal", "equal", "worse", "better"]))
-                mult = {"better": 2.0, "equal": float(rng.uniform(0.95, 1.05)),
-                        "worse": 0.5}[kind]
+                mult = {"better": BETTER_MULTIPLIER,
+                        "equal": float(rng.uniform(*EQUAL_MULTIPLIER_RANGE)),
+                        "worse": WORSE_MULTIPLIER}[kind]
                 mults[v] = mult
                 truth_sink.append((s, v, mult, kind))
         subjects = [str(rng.choice(SUBJECTS)) for _ in range(n_var)]
@@ -300,7 +306,7 @@ def _campaign(rng: np.random.Generator, c: int, seed: int, size: SizeSpec, first
         index=c, id=cid, name=name, status=status, created_ms=created_ms, start_day=start,
         stop_day=stop, per_day=per_day, steps=steps, accounts=sorted({int(a) for a in chosen}),
         base_reply=float(rng.uniform(0.025, 0.05)), base_open=float(rng.uniform(0.35, 0.6)),
-        bounce_rate=0.07 if status == -2 else float(rng.uniform(0.005, 0.02)),
+        bounce_rate=0.07 if status == -2 else float(rng.uniform(0.003, 0.012)),
         open_tracking=(c % 7 != 5), link_tracking=(c % 5 != 4),
         is_evergreen=(c % 4 == 3), opportunity_value=float(rng.choice([500, 1200, 2500])),
         timezone=str(rng.choice(["America/Chicago", "Europe/Belgrade", "America/Detroit",

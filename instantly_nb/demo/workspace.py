@@ -10,7 +10,9 @@ pass ``today`` (a ``datetime.date`` or ``"YYYY-MM-DD"``) to pin it, e.g. in test
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 import threading
 from typing import Any
 
@@ -44,6 +46,23 @@ def resolve_today(today: dt.date | str | None) -> dt.date:
     return dt.date.fromisoformat(str(today))
 
 
+def _fit_daily_limits(plan: Plan, sends: pl.DataFrame) -> None:
+    """Raise each account's daily limit above its busiest simulated day.
+
+    The simulation spreads a campaign's sends over its accounts at random; the real API never
+    sends more than an account's daily limit, so the limit shown is at least the peak day plus
+    20 % headroom (rounded up to a multiple of 10).
+    """
+    if sends.is_empty():
+        return
+    peaks = sends.group_by("acct", "day").len().group_by("acct").agg(pl.col("len").max())
+    for acct, peak in peaks.iter_rows():
+        account = plan.accounts[int(acct)]
+        needed = int(math.ceil(peak / 0.8 / 10.0) * 10)
+        if needed > account.daily_limit:
+            plan.accounts[int(acct)] = dataclasses.replace(account, daily_limit=needed)
+
+
 class Workspace:
     """Every record and table of one demo workspace (read-only once built)."""
 
@@ -56,6 +75,7 @@ class Workspace:
         self.truth: Truth = plan.truth
         layout = layout_leads(plan)
         self.sends = simulate_all(plan)
+        _fit_daily_limits(plan, self.sends)
         self.main = self.sends.filter(pl.col("sub") < 0)
         self.leads = Leads(plan, layout, self.sends)
         self.warmup = warmup_table(plan)

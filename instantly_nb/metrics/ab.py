@@ -20,8 +20,10 @@ For each non-control variant v against control c (x successes out of n sends):
   ``NormalIndPower``), and how many more sends the smaller arm still needs.
 
 Verdicts: ``winner`` / ``loser`` (adjusted p < alpha, sign of the lift), ``not enough data``
-(not significant and either arm has fewer than ``min_sends`` sends, or fewer sends than needed
-to detect ``min_lift`` when it is given), ``no significant difference`` (otherwise),
+(with ``sequential=True``: every result that has not crossed the always-valid threshold, since a
+sequential test is meant to keep running; with the fixed-horizon test: not significant and either
+arm has fewer than ``min_sends`` sends, or fewer sends than needed to detect ``min_lift`` when it
+is given), ``no significant difference`` (otherwise),
 ``control`` for the control row and ``unattributed`` for rows whose step or variant is null —
 those are kept in the output, never used in a comparison.
 """
@@ -291,6 +293,12 @@ def _variant_fields(
         verdict = "winner" if lift > 0 else "loser"
         return {**base, "verdict": verdict,
                 "reason": f"{verdict}: {numbers} < alpha {cfg['alpha']:g}."}
+    if cfg["sequential"]:
+        # An always-valid test never accepts the null: until it crosses its threshold the
+        # honest answer is "keep the test running".
+        return {**base, "verdict": "not enough data",
+                "reason": f"not enough data (the always-valid test has not crossed its threshold; "
+                          f"keep the test running): {numbers}; {power_txt}"}
     short = smaller < cfg["min_sends"] or (
         cfg["min_lift"] is not None and (needed is None or smaller < needed)
     )

@@ -8,17 +8,19 @@ Rules and default thresholds
 
 * ``health_low``: health score below 80 (the API's score when known, else the estimate from
   warmup placement) -> warning.
-* ``health_falling``: fitted health change over the window at or below -5 points -> warning.
+* ``health_falling``: fitted health change over the window at or below -5 points -> warning
+  (the slope is fitted over ``deliverability(trend_days=14)`` so daily noise does not fire it).
 * ``spam_placement``: window spam rate above 10 % with at least 20 warmup emails placed ->
   warning.
 * ``bounce``: window bounce rate at or above 2 % (warning) / 5 % (critical) with at least 50
-  campaign sends in the window.
+  campaign sends in the window, and -- so that 4 bounces in 190 sends is not an alarm -- the lower
+  end of its ``bounce_confidence`` (90 %) Wilson interval above the warning level.
 * ``account_status``: accounts.list ``status`` negative (connection, soft-bounce or sending
   error) -> critical.
 * ``warmup_status``: ``warmup_status`` negative (banned, spam folder unknown, suspended) ->
   critical.
-* ``volume_near_limit``: campaign sends on the latest day at or above 90 % of ``daily_limit``
-  -> info.
+* ``volume_near_limit``: average daily campaign sends over the window at or above 90 % of
+  ``daily_limit`` (sustained saturation: add accounts or lower volume) -> info.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from instantly_nb.metrics._frame import require
+from instantly_nb.metrics.stats import proportion_ci
 
 ALERT_SCHEMA: dict[str, pl.DataType] = {
     "email": pl.String(), "rule": pl.String(), "severity": pl.String(),
@@ -56,6 +59,7 @@ class AlertRules:
     bounce_warn: float | None = 0.02
     bounce_critical: float | None = 0.05
     min_sent: int = 50
+    bounce_confidence: float | None = 0.90
     status_negative: bool = True
     warmup_status_negative: bool = True
     volume_share: float | None = 0.90
@@ -161,13 +165,14 @@ def _health_rules(health: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
                          + placed.cast(pl.Int64).cast(pl.String)
                          + f") over the window; limit {r.spam_rate_max:.0%}"))
     out += _bounce_rules(last, r)
-    if r.volume_share is not None and {"campaign_sent", "daily_limit"} <= set(last.columns):
+    if r.volume_share is not None and {"window_sent", "daily_limit"} <= set(last.columns):
         limit = pl.col("daily_limit")
-        out.append(_rule(last, (limit > 0) & (pl.col("campaign_sent") >= r.volume_share * limit),
-                         "volume_near_limit", "info", pl.col("campaign_sent") / limit,
-                         r.volume_share,
-                         e + ": sent " + pl.col("campaign_sent").cast(pl.Int64).cast(pl.String)
-                         + " of a daily limit of " + limit.cast(pl.Int64).cast(pl.String)
+        per_day = pl.col("window_sent") / pl.col("window_days")
+        out.append(_rule(last, (limit > 0) & (per_day >= r.volume_share * limit),
+                         "volume_near_limit", "info", per_day / limit, r.volume_share,
+                         e + ": sent " + per_day.round(1).cast(pl.String)
+                         + " a day on average over the window, against a daily limit of "
+                         + limit.cast(pl.Int64).cast(pl.String)
                          + f" (at or above {r.volume_share:.0%})"))
     return out
 
@@ -177,6 +182,11 @@ def _bounce_rules(last: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
         return []
     rate, sent = pl.col("window_bounce_rate"), pl.col("window_sent")
     enough = sent >= r.min_sent
+    if r.bounce_confidence is not None and r.bounce_warn is not None:
+        low, _high = proportion_ci(last["window_bounced"].fill_null(0).to_numpy(),
+                                   last["window_sent"].fill_null(0).to_numpy(), r.bounce_confidence)
+        last = last.with_columns(pl.Series("_bounce_low", low).fill_nan(None))
+        enough = enough & (pl.col("_bounce_low") >= r.bounce_warn)
     msg = (pl.col("email") + ": bounce rate " + _pct(rate) + " over the window ("
            + pl.col("window_bounced").cast(pl.Int64).cast(pl.String) + "/"
            + sent.cast(pl.Int64).cast(pl.String) + " sends)")

@@ -14,7 +14,7 @@ Definitions
   score (share of warmup mail landing in the inbox over the last 7 days) rebuilt from the
   daily rows, so it has a history even when the API's score has none.
 * health_slope = least-squares slope (points per day) of the health figure over the trailing
-  window (at least two points); health_change = slope x window_days. The figure is the API's
+  ``trend_days`` (at least two points); health_change = slope x window_days. The figure is the API's
   health_score from the history frame when one is given, else health_estimate
   (``health_trend_source`` says which).
 * bounce rate = bounced / sent of campaign mail (accounts.analytics_daily).
@@ -53,6 +53,7 @@ def deliverability(
     account_daily: pl.DataFrame | None = None,
     window_days: int = 7,
     *,
+    trend_days: int = 14,
     health_history: pl.DataFrame | None = None,
     level: float = 0.95,
 ) -> pl.DataFrame:
@@ -69,7 +70,11 @@ def deliverability(
     account_daily : pl.DataFrame, optional
         accounts.analytics_daily (date, email_account, sent, bounced); adds bounce columns.
     window_days : int
-        Length of the trailing window (calendar days) for window rates and the trend.
+        Length of the trailing window (calendar days) for window rates; ``health_change`` is the
+        fitted change over this many days.
+    trend_days : int
+        Length of the trailing window the health slope is fitted over (longer than
+        ``window_days`` so that day-to-day noise in placement does not read as a trend).
     health_history : pl.DataFrame, optional
         Snapshots (snapshot_date, email, health_score); used for health_score by day and for
         the trend.
@@ -90,14 +95,15 @@ def deliverability(
     >>> deliverability(w)["inbox_rate"].item()
     0.9
     """
-    if window_days < 1:
-        raise ValueError(f"window_days must be at least 1, got {window_days}")
+    if window_days < 1 or trend_days < 2:
+        raise ValueError(f"window_days must be at least 1 and trend_days at least 2, got "
+                         f"{window_days} and {trend_days}")
     require(warmup_daily, WARMUP_COLS, "deliverability(warmup_daily)")
     base = _daily_base(warmup_daily, account_daily)
     if base.is_empty():
         return empty(HEALTH_SCHEMA)
     base = _windows(base, window_days)
-    base = _health(base, warmup_summary, health_history, window_days)
+    base = _health(base, warmup_summary, health_history, window_days, trend_days)
     base = _join_accounts(base, accounts)
     low, high = proportion_ci(
         base["landed_inbox"].fill_null(0).to_numpy(),
@@ -193,7 +199,7 @@ def rolling_slope(df: pl.DataFrame, value: str, window_days: int, key: str = "em
 
 
 def _health(base: pl.DataFrame, summary: pl.DataFrame | None,
-            history: pl.DataFrame | None, window_days: int) -> pl.DataFrame:
+            history: pl.DataFrame | None, window_days: int, trend_days: int) -> pl.DataFrame:
     if history is not None:
         require(history, ["snapshot_date", "email", "health_score"],
                 "deliverability(health_history)")
@@ -201,16 +207,16 @@ def _health(base: pl.DataFrame, summary: pl.DataFrame | None,
             pl.col("email").cast(pl.String), pl.col("snapshot_date").cast(pl.Date).alias("date"),
             pl.col("health_score").cast(pl.Float64, strict=False),
         ).group_by(["email", "date"]).agg(pl.col("health_score").mean())
-        slope = rolling_slope(hist, "health_score", window_days).sort(["email", "date"])
+        slope = rolling_slope(hist, "health_score", trend_days).sort(["email", "date"])
         # each day takes the latest snapshot trend at or before it
         base = base.sort("date").join_asof(
-            slope, on="date", by="email", strategy="backward", tolerance=f"{window_days}d",
+            slope, on="date", by="email", strategy="backward", tolerance=f"{trend_days}d",
             check_sortedness=False,
         )
         base = base.join(hist, on=["email", "date"], how="left")
         source = "history"
     else:
-        slope = rolling_slope(base, "health_estimate", window_days)
+        slope = rolling_slope(base, "health_estimate", trend_days)
         base = base.join(slope, on=["email", "date"], how="left")
         base = base.with_columns(pl.lit(None, dtype=pl.Float64).alias("health_score"))
         source = "estimate"
