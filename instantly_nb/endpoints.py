@@ -431,7 +431,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         pagination='none',
         envelope='text',
-        fields=(),
+        fields=(
+            Field('blocked_email', 'str'),
+            Field('date', 'datetime'),
+        ),
         scopes=('block_list_entries:read', 'block_list_entries:all', 'all:read', 'all:all'),
         tags=('BlockListEntry',),
     ),

@@ -54,7 +54,7 @@ import polars as pl
 
 from .endpoints import ENDPOINTS
 from .errors import ResponseShapeError, UnknownEndpointError
-from .spec import Endpoint, Field
+from .spec import Endpoint, Field, csv_column
 
 __all__ = ["VIEWS", "View", "empty", "from_bodies", "polars_dtype", "records", "schema",
            "to_frame"]
@@ -148,7 +148,8 @@ def _text_rows(ep: Endpoint, body: Any) -> list[dict[str, Any]]:
         body = body.decode("utf-8-sig")
     if not isinstance(body, str):
         raise _shape_error(ep, "CSV text", body)
-    return list(csv.DictReader(io.StringIO(body), restkey="_rest"))
+    reader = csv.DictReader(io.StringIO(body), restkey="_rest")
+    return [{csv_column(k) if k != "_rest" else k: v for k, v in row.items()} for row in reader]
 
 
 def records(endpoint: Endpoint | str, body: Any) -> list[dict[str, Any]]:

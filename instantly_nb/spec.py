@@ -46,6 +46,11 @@ DTYPES = (
 )
 
 
+def csv_column(header: str) -> str:
+    """Column name of a CSV header cell ("Blocked Email" -> "blocked_email")."""
+    return "_".join("".join(c if c.isalnum() else " " for c in header).lower().split())
+
+
 @dataclass(frozen=True)
 class Param:
     """One request parameter (path, query string or JSON body field)."""

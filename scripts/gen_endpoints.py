@@ -29,11 +29,14 @@ What the generator decides (facts come from the spec, choices are listed here):
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from instantly_nb.spec import csv_column
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SPEC = ROOT.parent / "shared" / "api" / "instantly-api-v2.openapi.json"
@@ -306,9 +309,20 @@ def envelope_of(name: str, ctype: str, schema: dict[str, Any]) -> str:
     return "items" if items and main_type(items) == "array" else "object"
 
 
+def csv_fields(schema: dict[str, Any]) -> list[tuple]:
+    """Columns of a CSV answer, from the header line of the spec's example."""
+    lines = str(schema.get("example") or "").splitlines()
+    if not lines:
+        return []
+    header = next(csv.reader([lines[0]]))
+    first = next(csv.reader([lines[1]])) if len(lines) > 1 else [""] * len(header)
+    return [(csv_column(h), "datetime" if ISO_TS.match(v or "") else "str", ())
+            for h, v in zip(header, first, strict=False)]
+
+
 def fields_of(name: str, envelope: str, schema: dict[str, Any], spec: Spec) -> list[tuple]:
     if envelope == "text":
-        return []
+        return csv_fields(schema)
     if envelope == "keyed":  # one row per account per day, columns from the per-day counters
         day = schema["properties"]["email_date_data"]["additionalProperties"]["additionalProperties"]
         return [("email", "str", ()), ("date", "date", ())] + [

@@ -52,7 +52,7 @@ def test_endpoint_answers_per_the_spec(server: DemoServer, client: httpx.Client,
     endpoint = ENDPOINTS[name]
     if endpoint.envelope == "text":
         assert response.headers["content-type"].startswith("text/csv")
-        assert response.text.splitlines()[0] == "bl_value,is_domain,timestamp_created"
+        assert response.text.splitlines()[0] == "Blocked Email,Date"
         return
     body = response.json()
     errors = [f"{list(e.absolute_path)}: {e.message}"

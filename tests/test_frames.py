@@ -178,8 +178,10 @@ def test_array_envelope_drift_null_step_and_raw_values_kept():
 def test_text_envelope_csv():
     text = (FIXTURES / "block_list_entries_download.csv").read_text(encoding="utf-8")
     df = frames.from_bodies("block_list_entries.download", [text])
-    assert df.columns == ["bl_value", "is_domain"]
-    assert df["bl_value"].to_list() == ["spam.example.com", "bad@example.org"]
+    assert df.columns == ["blocked_email", "date"]  # the spec example's header, snake_cased
+    assert df["blocked_email"].to_list() == ["spam.example.com", "bad@example.org"]
+    assert df.schema["date"] == pl.Datetime("us", "UTC")
+    assert df["date"][1].isoformat() == "2023-09-16T08:30:00+00:00"
     assert frames.from_bodies("block_list_entries.download", [text.encode()]).equals(df)
 
 

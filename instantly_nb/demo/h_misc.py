@@ -186,10 +186,10 @@ def blocklist_get(ws: Workspace, call: Call) -> dict[str, Any]:
 
 @handles("block_list_entries.download")
 def blocklist_download(ws: Workspace, call: Call) -> Text:
-    lines = ["bl_value,is_domain,timestamp_created"]
-    lines += [f"{r['bl_value']},{str(r['is_domain']).lower()},{r['timestamp_created']}"
-              for r in _blocked(ws, call)]
-    return Text("\n".join(lines) + "\n")
+    # the header and line ending of the spec's example: "Blocked Email,Date", CRLF
+    lines = ["Blocked Email,Date"]
+    lines += [f"{r['bl_value']},{r['timestamp_created']}" for r in _blocked(ws, call)]
+    return Text("\r\n".join(lines) + "\r\n")
 
 
 @handles("webhooks.list")
