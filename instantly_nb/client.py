@@ -36,7 +36,7 @@ from .fanout import Progress, progress_enabled, run_parts
 from .http import Requester, RetryPolicy
 from .paginate import iter_pages
 from .params import Prepared, prepare
-from .resources import attach_resources
+from .resources import Resource, attach_resources
 from .spec import Endpoint
 from .store import DEFAULT_TTL, Store
 from .throttle import DEFAULT_ENDPOINT_WINDOWS, Throttle, Window
@@ -108,6 +108,36 @@ class Client:
     transport : httpx.BaseTransport, optional
         For tests (``httpx.MockTransport``).
     """
+
+    # One namespace per resource, attached from the table in __init__ (declared for type checkers).
+    account_campaign_mappings: Resource
+    accounts: Resource
+    api_keys: Resource
+    audit_logs: Resource
+    background_jobs: Resource
+    block_list_entries: Resource
+    campaigns: Resource
+    crm_actions: Resource
+    custom_tag_mappings: Resource
+    custom_tags: Resource
+    dfy_orders: Resource
+    email_verification: Resource
+    emails: Resource
+    inbox_placement_analytics: Resource
+    inbox_placement_reports: Resource
+    inbox_placement_tests: Resource
+    lead_labels: Resource
+    lead_lists: Resource
+    leads: Resource
+    oauth: Resource
+    subsequences: Resource
+    supersearch: Resource
+    webhook_events: Resource
+    webhooks: Resource
+    workspace_billing: Resource
+    workspace_group_members: Resource
+    workspace_members: Resource
+    workspaces: Resource
 
     def __init__(
         self,

@@ -11,12 +11,15 @@ from __future__ import annotations
 import functools
 import inspect
 import keyword as keyword_module
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .endpoints import ENDPOINTS
 from .spec import Endpoint
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from .client import Client
 
 __all__ = ["Resource", "attach_resources", "resource_names"]
@@ -43,6 +46,9 @@ class Resource:
     def __repr__(self) -> str:
         verbs = ", ".join(v for v in dir(self) if not v.startswith("_"))
         return f"<{self._name}: {verbs}>"
+
+    if TYPE_CHECKING:  # the verbs are built from the table at run time
+        def __getattr__(self, verb: str) -> Callable[..., pl.DataFrame]: ...
 
 
 def _describe(endpoint: Endpoint) -> str:

@@ -169,3 +169,10 @@ def test_named_methods_mirror_the_table():
     sig = inspect.signature(client.campaigns.analytics_steps)
     assert {"campaign_id", "start_date", "end_date", "refresh"} <= set(sig.parameters)
     assert "GET /api/v2/campaigns/analytics/steps" in client.campaigns.analytics_steps.__doc__
+
+
+def test_resource_annotations_match_the_table():
+    from instantly_nb.resources import resource_names
+
+    declared = [n for n, t in Client.__annotations__.items() if t == "Resource"]
+    assert declared == resource_names()
