@@ -46,6 +46,9 @@ __all__ = ["Client", "VIEWS", "DEFAULT_BASE_URL", "connect"]
 DEFAULT_BASE_URL = "https://api.instantly.ai"
 KEY_ENV = "INSTANTLY_API_KEY"
 URL_ENV = "INSTANTLY_BASE_URL"
+# Pacing for clients created without explicit rates, e.g. "rate_per_second=95,emails.list=19"
+# (report runs on the demo workspace pass the demo server's relaxed limits to their kernels).
+PACING_ENV = "INSTANTLY_NB_PACING"
 
 # Frames shaped differently from the raw entry they come from.
 VIEWS: dict[str, str] = {
@@ -147,8 +150,8 @@ class Client:
         cache: str | os.PathLike[str] | Store | None = None,
         cache_ttl: float = DEFAULT_TTL,
         progress: bool | None = None,
-        rate_per_second: int = 95,
-        rate_per_minute: int = 5_800,
+        rate_per_second: int | None = None,
+        rate_per_minute: int | None = None,
         endpoint_per_minute: Mapping[str, int] | None = None,
         max_workers: int = 8,
         timeout: float = 30.0,
@@ -166,8 +169,15 @@ class Client:
         url = (base_url or os.environ.get(URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}.")
-        per_minute = dict(endpoint_per_minute) if endpoint_per_minute is not None else {
-            name: windows[0].limit for name, windows in DEFAULT_ENDPOINT_WINDOWS.items()}
+        env_pacing = parse_pacing(os.environ.get(PACING_ENV, ""))
+        rate_per_second = rate_per_second or env_pacing.pop("rate_per_second", 95)
+        rate_per_minute = rate_per_minute or env_pacing.pop("rate_per_minute", 5_800)
+        env_pacing.pop("rate_per_second", None)
+        env_pacing.pop("rate_per_minute", None)
+        per_minute = {name: windows[0].limit for name, windows in DEFAULT_ENDPOINT_WINDOWS.items()}
+        per_minute.update(env_pacing)
+        if endpoint_per_minute is not None:
+            per_minute = dict(endpoint_per_minute)
         kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         self.throttle = Throttle(
             (Window(rate_per_second, 1.0), Window(rate_per_minute, 60.0)),
@@ -427,6 +437,30 @@ def _with_columns(frame: pl.DataFrame, columns: Mapping[str, Any]) -> pl.DataFra
         return frame
     names = [e.meta.output_name() for e in new]
     return frame.with_columns(new).select(names + [c for c in frame.columns])
+
+
+def format_pacing(pacing: Mapping[str, Any]) -> str:
+    """``Client.demo``-style pacing settings as the text of ``INSTANTLY_NB_PACING``."""
+    parts = [f"{k}={int(pacing[k])}" for k in ("rate_per_second", "rate_per_minute") if k in pacing]
+    parts += [f"{name}={int(n)}" for name, n in (pacing.get("endpoint_per_minute") or {}).items()]
+    return ",".join(parts)
+
+
+def parse_pacing(text: str) -> dict[str, int]:
+    """The settings of ``INSTANTLY_NB_PACING`` ("rate_per_second=95,emails.list=19")."""
+    out: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if not sep or number < 1:
+            raise ConfigurationError(
+                f"{PACING_ENV} must look like 'rate_per_second=95,rate_per_minute=5800,"
+                f"emails.list=19' (positive whole numbers); got {text!r}.")
+        out[name.strip()] = number
+    return out
 
 
 def default_cache_dir() -> Path:

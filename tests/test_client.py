@@ -176,3 +176,21 @@ def test_resource_annotations_match_the_table():
 
     declared = [n for n, t in Client.__annotations__.items() if t == "Resource"]
     assert declared == resource_names()
+
+
+def test_pacing_from_the_environment(monkeypatch):
+    from instantly_nb.client import format_pacing
+
+    text = format_pacing({"rate_per_second": 400, "rate_per_minute": 20_000,
+                          "endpoint_per_minute": {"emails.list": 900}})
+    assert text == "rate_per_second=400,rate_per_minute=20000,emails.list=900"
+    monkeypatch.setenv("INSTANTLY_NB_PACING", text)
+    client = Client(api_key=FAKE_KEY)
+    assert [w.limit for w in client.throttle.windows] == [400, 20_000]
+    assert [w.limit for w in client.throttle.endpoint_windows("emails.list")] == [900]
+    assert [w.limit for w in Client(api_key=FAKE_KEY, rate_per_second=7).throttle.windows] == [7, 20_000]
+    monkeypatch.setenv("INSTANTLY_NB_PACING", "fast")
+    with pytest.raises(errors.ConfigurationError, match="INSTANTLY_NB_PACING"):
+        Client(api_key=FAKE_KEY)
+    monkeypatch.delenv("INSTANTLY_NB_PACING")
+    assert [w.limit for w in Client(api_key=FAKE_KEY).throttle.windows] == [95, 5_800]

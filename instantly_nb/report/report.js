@@ -1,0 +1,119 @@
+/* instantly-nb report: draws the charts and makes tables sortable and downloadable.
+ * Works offline: charts come from JSON blocks in this file and the Vega bundle inlined above;
+ * the Vega loader refuses every URL, so a spec can never make the page fetch anything. */
+(function () {
+  "use strict";
+
+  function refuse(uri) {
+    return Promise.reject(new Error("this report works offline and does not load " + uri));
+  }
+  var offlineLoader = { load: refuse, sanitize: refuse, http: refuse, file: refuse };
+
+  function drawCharts() {
+    var figures = Array.prototype.slice.call(document.querySelectorAll("figure.ink-chart"));
+    var root = document.documentElement;
+    if (!figures.length) { root.setAttribute("data-charts", "done"); return; }
+    var pending = figures.map(function (figure) {
+      var target = figure.querySelector(".vis");
+      try {
+        if (typeof window.vegaEmbed !== "function") { throw new Error("the chart library is missing"); }
+        var spec = JSON.parse(figure.querySelector("script.spec").textContent);
+        return window.vegaEmbed(target, spec, {
+          renderer: "svg",
+          ast: true,  // Vega expressions interpreted, not eval'd: the page allows no eval
+          loader: offlineLoader,
+          actions: { export: true, source: false, compiled: false, editor: false }
+        }).catch(function (err) { fail(figure, target, err); });
+      } catch (err) {
+        fail(figure, target, err);
+        return Promise.resolve();
+      }
+    });
+    Promise.all(pending).then(function () { root.setAttribute("data-charts", "done"); });
+  }
+
+  function fail(figure, target, err) {
+    figure.classList.add("failed");
+    target.textContent = "This chart could not be drawn: " + (err && err.message ? err.message : err);
+    console.error(err);
+  }
+
+  function sortKey(cell, numeric) {
+    if (cell.hasAttribute("data-sort")) { return Number(cell.getAttribute("data-sort")); }
+    if (numeric) { return null; }
+    var text = cell.textContent;
+    return text === "\u2014" ? null : text;
+  }
+
+  function compare(a, b) {
+    if (a === null || b === null) { return a === b ? 0 : (a === null ? 1 : -1); }
+    if (typeof a === "number" && typeof b === "number") { return a - b; }
+    return String(a).localeCompare(String(b), undefined, { numeric: true, sensitivity: "base" });
+  }
+
+  function sortBy(th) {
+    var row = th.parentNode;
+    var index = Array.prototype.indexOf.call(row.children, th);
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    var numeric = th.classList.contains("num");
+    Array.prototype.forEach.call(row.children, function (other) { other.setAttribute("aria-sort", "none"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+    var body = th.closest("table").tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows).map(function (tr, i) {
+      return { tr: tr, key: sortKey(tr.cells[index], numeric), i: i };
+    });
+    rows.sort(function (x, y) {
+      if (x.key === null || y.key === null) { return compare(x.key, y.key) || x.i - y.i; }
+      return (ascending ? compare(x.key, y.key) : compare(y.key, x.key)) || x.i - y.i;
+    });
+    rows.forEach(function (r) { body.appendChild(r.tr); });
+  }
+
+  function csvCell(value) {
+    if (value === null || value === undefined) { return ""; }
+    var text = String(value);
+    // A text cell starting like a formula would run in a spreadsheet: keep it text.
+    if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) { text = "'" + text; }
+    if (/[",\r\n]/.test(text)) { text = "\"" + text.replace(/"/g, "\"\"") + "\""; }
+    return text;
+  }
+
+  function toCsv(data) {
+    var lines = [data.columns.map(csvCell).join(",")];
+    data.rows.forEach(function (row) { lines.push(row.map(csvCell).join(",")); });
+    return lines.join("\r\n") + "\r\n";
+  }
+
+  function download(tableId) {
+    var block = document.getElementById(tableId + "-data");
+    var data = JSON.parse(block.textContent);
+    // The byte order mark lets spreadsheet programs read the file as UTF-8.
+    var blob = new Blob(["\ufeff" + toCsv(data)], { type: "text/csv;charset=utf-8" });
+    var url = URL.createObjectURL(blob);
+    var link = document.createElement("a");
+    link.href = url;
+    link.download = data.filename;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element)) { return; }
+    var sortButton = target.closest("button.sort");
+    if (sortButton) { sortBy(sortButton.closest("th")); return; }
+    var csvButton = target.closest("button.csv");
+    if (csvButton) { download(csvButton.getAttribute("data-table")); }
+  });
+
+  // Folded alerts belong on paper too.
+  window.addEventListener("beforeprint", function () {
+    Array.prototype.forEach.call(document.querySelectorAll(".alerts details"), function (d) {
+      d.open = true;
+    });
+  });
+
+  drawCharts();
+})();

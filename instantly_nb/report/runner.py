@@ -1,0 +1,224 @@
+"""Run one notebook for a report: parameters in (papermill), kernel environment set, secrets out.
+
+The API key reaches the kernel **only through its environment** (``INSTANTLY_API_KEY``); it is
+never a parameter, because papermill writes parameters into the executed notebook. Every string
+of the executed notebook is scrubbed of the key before it is saved or rendered, and the runner
+says so in a warning when a notebook printed it.
+
+Kernels of a report run also get ``INSTANTLY_NB_REPORT=1`` (see
+:func:`instantly_nb.report.in_report_mode`) and ``TQDM_DISABLE=1`` (no progress bars), and a
+first cell, tagged ``instantly-nb-report-setup``, that makes altair emit Vega-Lite JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .mime import REPORT_ENV, SETUP_TAG
+
+__all__ = [
+    "AUTH_ERROR_NAMES",
+    "CONFIG_ERROR_NAMES",
+    "REDACTED",
+    "NotebookRun",
+    "classify",
+    "kernel_env",
+    "prepare_notebook",
+    "run_notebook",
+    "scrub",
+]
+
+log = logging.getLogger("instantly_nb.report")
+# nbclient reports every kernel start at INFO; only its warnings matter in a report run.
+_kernel_log = logging.getLogger("instantly_nb.report.kernel")
+_kernel_log.setLevel(logging.WARNING)
+
+#: Exception names raised in a notebook that mean "the key cannot read this workspace".
+AUTH_ERROR_NAMES = frozenset(
+    {"AuthenticationError", "PermissionDeniedError", "PaymentRequiredError"}
+)
+#: Exception names that mean "the toolkit is not configured" (e.g. no key at all).
+CONFIG_ERROR_NAMES = frozenset({"ConfigurationError"})
+# Wrapping errors (e.g. a failed fan-out) quote the status of the answer they wrap.
+_AUTH_STATUS = re.compile(r"\banswered 40[123]\b")
+REDACTED = "[redacted]"
+_MAX_MESSAGE = 500
+KERNEL_NAME = "python3"
+_SETUP_SOURCE = "from instantly_nb.report import setup_report_mode\nsetup_report_mode()"
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of running one notebook.
+
+    Attributes
+    ----------
+    name : str
+        Notebook file stem.
+    notebook : nbformat.NotebookNode
+        The executed notebook, already scrubbed of secrets.
+    failure : str or None
+        ``"ExceptionName: message"`` when a cell failed, the kernel died or timed out.
+    kind : str
+        ``"ok"``, ``"failed"``, ``"auth"`` (the API refused the key) or ``"config"``.
+    leaked : bool
+        A secret was found in the outputs (and replaced by ``[redacted]``).
+    """
+
+    name: str
+    notebook: Any
+    failure: str | None = None
+    kind: str = "ok"
+    leaked: bool = False
+
+
+def kernel_env(
+    base: Mapping[str, str], *, api_key: str, base_url: str | None = None
+) -> dict[str, str]:
+    """The environment of a report kernel: ``base`` plus key, base URL and report switches."""
+    env = dict(base)
+    env["INSTANTLY_API_KEY"] = api_key
+    if base_url:
+        env["INSTANTLY_BASE_URL"] = base_url
+    env[REPORT_ENV] = "1"
+    env["INSTANTLY_NB_PROGRESS"] = "0"  # the client's own switch for its progress bars
+    env["TQDM_DISABLE"] = "1"  # tqdm reads it at import: any non-empty value disables bars
+    return env
+
+
+def prepare_notebook(path: Path, parameters: Mapping[str, Any]) -> Any:
+    """Read a notebook, add the report setup cell and inject ``parameters`` (papermill)."""
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    nb = load_notebook_node(str(path))
+    setup = nbformat.v4.new_code_cell(_SETUP_SOURCE)
+    setup.metadata["tags"] = [SETUP_TAG, "remove_cell"]
+    nb.cells.insert(0, setup)
+    return parameterize_notebook(nb, dict(parameters), kernel_name=KERNEL_NAME, language="python")
+
+
+def scrub(node: Any, secrets: Iterable[str]) -> bool:
+    """Replace every secret in every string of a JSON-like tree, in place.
+
+    Returns True when something was replaced. Secrets shorter than 6 characters are ignored
+    (replacing them would mangle ordinary text and hides nothing worth hiding).
+    """
+    values = [s for s in secrets if s and len(s) >= 6]
+    found = False
+
+    def clean(value: Any) -> Any:
+        nonlocal found
+        if isinstance(value, str):
+            for secret in values:
+                if secret in value:
+                    found = True
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, dict):
+            for key in list(value):
+                value[key] = clean(value[key])
+        elif isinstance(value, list):
+            value[:] = [clean(item) for item in value]
+        return value
+
+    clean(node)
+    return found
+
+
+def _kernel_config(sockets: Path) -> Any:
+    """Kernel settings: private Unix sockets where the platform has them.
+
+    Outputs (workspace data) then never cross a TCP port that other local users could reach,
+    and ipykernel does not warn about unencrypted TCP on every run. The client still creates
+    (and so shuts down) the kernel manager itself.
+    """
+    from traitlets.config import Config
+
+    config = Config()
+    if os.name != "nt":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(sockets / "k")
+    return config
+
+
+def classify(ename: str, evalue: str) -> str:
+    """``"auth"``, ``"config"`` or ``"failed"`` for an exception name and message."""
+    if ename in AUTH_ERROR_NAMES or _AUTH_STATUS.search(evalue):
+        return "auth"
+    if ename in CONFIG_ERROR_NAMES:
+        return "config"
+    return "failed"
+
+
+def run_notebook(
+    path: Path,
+    parameters: Mapping[str, Any],
+    env: Mapping[str, str],
+    *,
+    secrets: Iterable[str] = (),
+    timeout: int = 600,
+) -> NotebookRun:
+    """Execute one notebook in a fresh kernel and return the scrubbed result.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The notebook; it runs with its own folder as working directory.
+    parameters : Mapping
+        Values for the ``parameters`` cell. Never put a secret here.
+    env : Mapping[str, str]
+        The kernel's whole environment (see :func:`kernel_env`).
+    secrets : iterable of str
+        Strings to scrub from the executed notebook (the API key).
+    timeout : int
+        Seconds one cell may run.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    nb = prepare_notebook(path, parameters)
+    failure, kind = None, "ok"
+    try:
+        with tempfile.TemporaryDirectory(prefix="instantly-nb-kernel-") as sockets:
+            client = NotebookClient(
+                nb,
+                config=_kernel_config(Path(sockets)),
+                timeout=timeout,
+                startup_timeout=120,
+                kernel_name=KERNEL_NAME,
+                allow_errors=False,
+                store_widget_state=False,
+                record_timing=False,
+                resources={"metadata": {"path": str(path.parent.resolve())}},
+                log=_kernel_log,
+            )
+            client.execute(env=dict(env))
+    except CellExecutionError as exc:
+        failure, kind = f"{exc.ename}: {exc.evalue}", classify(exc.ename, exc.evalue)
+    except CellTimeoutError:
+        failure, kind = f"a cell ran longer than {timeout} s (raise --timeout)", "failed"
+    except DeadKernelError as exc:
+        failure, kind = f"the kernel died ({exc})", "failed"
+    except Exception as exc:  # noqa: BLE001 - a cron run must end with a report, not a traceback
+        log.debug("unexpected error while running %s", path.name, exc_info=True)
+        failure, kind = f"{type(exc).__name__}: {str(exc)[:_MAX_MESSAGE]}", "failed"
+    secret_list = list(secrets)
+    leaked = scrub(nb, secret_list)
+    if failure is not None:
+        scrubbed = [failure]
+        scrub(scrubbed, secret_list)
+        failure = scrubbed[0]
+    if leaked:
+        log.warning(
+            "%s: an output contained the API key; it was replaced by %s", path.name, REDACTED
+        )
+    return NotebookRun(name=path.stem, notebook=nb, failure=failure, kind=kind, leaked=leaked)
