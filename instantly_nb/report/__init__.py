@@ -10,7 +10,7 @@ Two halves:
   runs notebooks with parameters and renders them into one self-contained HTML file
   (:func:`render_report`); :func:`resolve_period` does the date arithmetic.
 
-See ``SCHEDULING.md`` next to this file for cron/systemd recipes.
+See ``docs/REPORTS.md`` in the repository for cron/systemd recipes.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "2 bad usage/configuration; 3 the API refused the key (401/402/403).",
     )
     window = parser.add_argument_group("window (default: --period last-7d)")
-    window.add_argument("--period", choices=PERIODS, help="a named window; see SCHEDULING.md")
+    window.add_argument("--period", choices=PERIODS, help="a named window; see docs/REPORTS.md")
     window.add_argument("--start", type=_iso_date, help="first day, inclusive (with --end)")
     window.add_argument("--end", type=_iso_date, help="last day, inclusive (with --start)")
     window.add_argument(
