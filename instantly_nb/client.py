@@ -292,6 +292,35 @@ class Client:
             self._remember(name, cache_key, frame)
         return frame
 
+    def peek(self, name: str, *, pages: int = 1, **params: Any) -> tuple[pl.DataFrame, bool]:
+        """The first ``pages`` pages of a listing, and whether the listing goes on.
+
+        For a quick look at a large listing: unlike :meth:`fetch`, the frame may be partial, and
+        the second value says so (True when the last page read was full and carried a cursor).
+        Not cached. Entries without paging are fetched whole.
+        """
+        if pages < 1:
+            raise ParameterError(f"pages must be at least 1, got {pages}.")
+        endpoint = self.endpoint(name)
+        if endpoint.pagination == "none" or name in VIEWS:
+            return self.fetch(name, refresh=True, **params), False
+        prepared = prepare(endpoint, params)
+        bodies: list[Any] = []
+        walk = iter_pages(self._requester.send, endpoint, path_params=prepared.path,
+                          query=prepared.query, body=prepared.body, max_pages=pages + 1)
+        for body in walk:
+            bodies.append(body)
+            if len(bodies) == pages:
+                break
+        # more pages exist when the walk would go on (a full page with a cursor); asking for
+        # the next page to be sure would cost a request of the workspace's budget
+        last = bodies[-1] if bodies else None
+        if endpoint.pagination == "offset":
+            more = len(frames.records(endpoint, last)) >= (endpoint.page_limit or 100)
+        else:
+            more = isinstance(last, dict) and bool(last.get("items")) and bool(last.get("next_starting_after"))
+        return frames.from_bodies(name, bodies), more
+
     # -- planning -------------------------------------------------------------------------
     def _fill_defaults(self, endpoint: Endpoint, params: dict[str, Any]) -> dict[str, Any]:
         """Analytics over accounts default to every account of the workspace."""

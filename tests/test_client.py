@@ -194,3 +194,19 @@ def test_pacing_from_the_environment(monkeypatch):
         Client(api_key=FAKE_KEY)
     monkeypatch.delenv("INSTANTLY_NB_PACING")
     assert [w.limit for w in Client(api_key=FAKE_KEY).throttle.windows] == [95, 5_800]
+
+
+def test_peek_reads_a_page_budget_and_says_whether_more_exist():
+    def handler(request):
+        n = int(request.url.params.get("starting_after") or 0)
+        last = n >= 2
+        return json_response({"items": [{"id": str(n)}], "next_starting_after": None if last else str(n + 1)})
+
+    client, rec = make_client(handler)
+    frame, more = client.peek("custom_tags.list", pages=2)
+    assert frame["id"].to_list() == ["0", "1"] and more is True
+    assert len(rec.requests) == 2
+    frame, more = client.peek("custom_tags.list", pages=5)
+    assert frame["id"].to_list() == ["0", "1", "2"] and more is False
+    with pytest.raises(errors.ParameterError):
+        client.peek("custom_tags.list", pages=0)
