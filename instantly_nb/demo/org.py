@@ -187,7 +187,7 @@ def build_org(plan: Plan, name: str, campaign_ids: list[str], list_ids: list[str
     org.workspace = {
         "id": plan.org_id, "timestamp_created": iso_ms(created),
         "timestamp_updated": iso_ms(plan.ms(plan.days - 3, 9)), "scheduled_for_removal_at": None,
-        "owner": org.owner_id, "name": f"{name.title()} Demo Workspace",
+        "owner": org.owner_id, "name": "Demo Workspace" if name == "demo" else f"{name.title()} Demo Workspace",
         "plan_id": "pid_hg_v1", "plan_id_bundle": None, "add_unsub_to_block": True,
         "default_opportunity_value": 1000, "plan_id_leadfinder": None,
         "plan_id_verification": {"quantity": 1, "product_id": "pid_verify_v1_monthly",
