@@ -32,3 +32,8 @@ __all__ = [
     "step_variants",
     "trend",
 ]
+
+# Kernels started with INSTANTLY_NB_OFFLINE_CHARTS=1 (as `make lab` does) draw charts offline.
+from instantly_nb.charts.render import enable_from_environment as _enable_from_environment  # noqa: E402
+
+_enable_from_environment()
