@@ -174,7 +174,8 @@ def from_raw_pages(name: str, pages: Sequence[bytes]) -> pl.DataFrame:
     if plan is None:
         raise ValueError(f"{name} has JSON-typed fields: no raw path")
     schema, paths = plan
-    envelope = {"items": pl.List(pl.Struct(schema)), "next_starting_after": pl.String}
+    envelope: dict[str, pl.DataType] = {"items": pl.List(pl.Struct(schema)),
+                                        "next_starting_after": pl.String()}
     wide = pl.concat([pl.read_json(io.BytesIO(raw), schema=envelope) for raw in pages]) \
         .select(pl.col("items").explode()).filter(pl.col("items").is_not_null()).unnest("items")
     return _finish(name, _flatten(wide, paths))

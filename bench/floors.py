@@ -10,8 +10,8 @@ sooner than any of
 before ``((N - 1) // L) * W``, and its answer takes one more round trip),
 * the longest chain of cursor pages that depend on each other, times the round trip.
 
-The floor is the largest of these. Here the round trip is the server's configured minimum
-latency: the cost of rendering a page is left out, which makes the floor strict.
+The floor is the largest of these. Here the round trip is the server's configured mean latency:
+the time the server spends rendering a page is left out, which makes the floor strict.
 """
 
 from __future__ import annotations

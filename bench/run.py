@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -108,7 +108,7 @@ def _shaping(out: Path, size: str, count: int | None, notes: list[str]) -> list[
     return rows
 
 
-def _shaping_rows(pages: Path, methods: dict[str, object], baseline: str,
+def _shaping_rows(pages: Path, methods: Mapping[str, object], baseline: str,
                   ours: tuple[str, ...], given: str) -> list[Row]:
     results = {m: shaping.measure(m, pages) for m in methods}
     base = results[baseline].get("seconds")

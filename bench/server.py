@@ -49,10 +49,6 @@ class ServerConfig:
     def mean_latency_s(self) -> float:
         return (self.latency_ms + self.jitter_ms / 2) / 1000
 
-    @property
-    def min_latency_s(self) -> float:
-        return self.latency_ms / 1000
-
     def argv(self) -> list[str]:
         out = ["--size", self.size, "--seed", str(self.seed), "--latency-ms", str(self.latency_ms),
                "--jitter-ms", str(self.jitter_ms), "--per-second", str(self.per_second),

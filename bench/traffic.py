@@ -30,7 +30,7 @@ MAX_ATTEMPTS = 8  # a naive loop still waits out a 429 and tries again, but not 
 
 
 def _routes() -> list[tuple[str, re.Pattern[str], str]]:
-    out = []
+    out: list[tuple[str, re.Pattern[str], str]] = []
     for ep in sorted(ENDPOINTS.values(), key=lambda e: (e.path.count("{"), e.path)):
         rx = "".join("[^/]+" if p.startswith("{") else re.escape(p)
                      for p in re.split(r"(\{[^}]+\})", ep.path))
@@ -168,7 +168,7 @@ def sample(calls: Sequence[Call], per_endpoint: int) -> list[Call]:
     groups: dict[str, list[Call]] = defaultdict(list)
     for c in calls:
         groups[c.endpoint].append(c)
-    out = []
+    out: list[Call] = []
     for group in groups.values():
         n, k = len(group), min(len(group), per_endpoint)
         picks = sorted({round(i * (n - 1) / max(1, k - 1)) for i in range(k)})
