@@ -14,6 +14,22 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 FAKE_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
 
+# Debian's chromium (installed by `make browser`), started so that it never reaches the network.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def require_chromium() -> None:
+    """Skip a browser test when chromium is missing -- but fail in CI, where make installs it."""
+    if not CHROMIUM.exists():
+        message = f"browser tests need Debian chromium at {CHROMIUM}: `make browser` installs it"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:

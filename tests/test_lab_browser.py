@@ -35,17 +35,8 @@ import pytest
 from instantly_nb import lab
 from instantly_nb.charts import render
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
 CELLS = [
     "import altair as alt\nimport ipywidgets as widgets\nimport polars as pl\n"
     "from IPython.display import display\n"
@@ -132,11 +123,7 @@ def _server_env(home: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: `make browser` installs Debian chromium."
-        if os.environ.get("CI"):  # make test installs it: in CI a missing browser is a failure
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     folder = tmp_path_factory.mktemp("notebooks")
     home = tmp_path_factory.mktemp("jupyter-home")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])

@@ -11,7 +11,6 @@ import csv
 import importlib.util
 import io
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,21 +21,11 @@ import pytest
 from instantly_nb.report.cli import main
 from instantly_nb.report.mime import MIME_TABLE, is_vegalite_mime
 
+from .conftest import CHROMIUM, CHROMIUM_ARGS, FAKE_KEY, require_chromium
+
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
-FAKE_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
 HOSTILE = '<img src=x onerror="window.__pwned = 1">'
 BREAKOUT = "</script><script>window.__pwned = 2</script><!--"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 _spec = importlib.util.spec_from_file_location("report_fake_api", FIXTURES / "fake_api.py")
 assert _spec and _spec.loader
@@ -84,11 +73,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One headless Debian chromium for the whole module."""
-    if not CHROMIUM.exists():
-        message = f"browser tests need Debian chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):  # make test installs it: in CI a missing browser is a failure
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
