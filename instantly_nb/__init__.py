@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .client import Client, connect
+from .dataset import open_dataset
 from .endpoints import ENDPOINTS
 from .errors import (
     APIError,
@@ -34,6 +35,7 @@ from .errors import (
 )
 from .store import Store
 from .workspaces import Workspaces
+from .workspaces_file import WorkspacesFileError
 
 __version__ = "0.1.0"
 
@@ -61,8 +63,10 @@ __all__ = [
     "TransportError",
     "UnknownEndpointError",
     "Workspaces",
+    "WorkspacesFileError",
     "connect",
     "explore",
+    "open_dataset",
     "__version__",
 ]
 

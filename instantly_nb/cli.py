@@ -4,6 +4,9 @@ Subcommands::
 
     instantly-nb report ...        run the ready-made notebooks and write one offline HTML report
     instantly-nb pull --out DIR    fetch a whole workspace into parquet files (and the store)
+    instantly-nb pull --workspaces FILE --out DIR
+                                   every client workspace of a workspaces.toml, side by side,
+                                   into one hive-partitioned dataset
     instantly-nb summary           a short text summary of a workspace
     instantly-nb demo-server ...   serve the demo workspace on 127.0.0.1 for any HTTP client
     instantly-nb endpoints         list every read endpoint by name
@@ -35,6 +38,10 @@ def _client(demo: bool, cache: str | None = None):  # type: ignore[no-untyped-de
 
 
 def _pull(args: argparse.Namespace) -> int:
+    if args.workspaces:
+        from .workspaces_cli import pull_workspaces
+
+        return pull_workspaces(args)
     with _client(args.demo) as client:
         summary = client.pull(args.out, days=args.days)
     with pl.Config(tbl_rows=100, tbl_hide_dataframe_shape=True, tbl_width_chars=120):
@@ -87,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="folder for the parquet files")
     p.add_argument("--days", type=int, default=90, help="analytics window in days (default 90)")
     p.add_argument("--demo", action="store_true", help="use the embedded demo workspace")
+    from .workspaces_cli import add_arguments
+
+    add_arguments(p)
     p.set_defaults(run=_pull)
     s = sub.add_parser("summary", help="print a short summary of the workspace")
     s.add_argument("--demo", action="store_true", help="use the embedded demo workspace")

@@ -15,8 +15,10 @@ limits (429 + ``Retry-After``), :class:`Faults` the injected misbehaviours.
 
 Keys
     ``DEMO_KEY`` (``"demo-key-instantly-nb"``) opens the workspace of the server's ``seed``;
-    ``DEMO_KEYS`` adds ``"demo-key-north"`` (seed 7) and ``"demo-key-south"`` (seed 8), each its
-    own workspace with its own rate limits. ``server.keys`` maps keys to workspace names.
+    ``DEMO_KEYS`` adds ``"demo-key-north"`` and ``"demo-key-south"``, and any other
+    ``"demo-key-<name>"`` opens a workspace seeded from ``<name>`` (its name in its id, display
+    name and campaign names), each with its own rate limits. ``server.keys`` maps the keys seen
+    so far to workspace names.
 
 Today
     The 90-day history ends on ``today``: the current UTC date when the workspace is built,

@@ -6,20 +6,27 @@ misbehaviours it injects; both are off-the-shelf objects that tests build with a
 
 Demo keys
 ---------
-The demo server accepts only the keys below (they are not secrets and look nothing like real
-keys). Each key opens its own workspace, generated from its own seed:
+The demo server accepts only demo keys (they are not secrets and look nothing like real keys).
+Each key opens its own workspace, generated from its own seed, with its own rate limits:
 
-========================  ==========  =====
-key                       workspace   seed
-========================  ==========  =====
-``demo-key-instantly-nb`` ``demo``    the server's ``seed`` argument (7 by default)
-``demo-key-north``        ``north``   7
-``demo-key-south``        ``south``   8
-========================  ==========  =====
+==========================  ==========  =====
+key                         workspace   seed
+==========================  ==========  =====
+``demo-key-instantly-nb``   ``demo``    the server's ``seed`` argument (7 by default)
+``demo-key-north``          ``north``   ``seed_for("north")``
+``demo-key-south``          ``south``   ``seed_for("south")``
+``demo-key-<name>``         ``<name>``  ``seed_for(name)``: any name of 1-40 lower-case letters,
+                                        digits and ``-``, so an agency of any size can be played
+==========================  ==========  =====
+
+A named workspace carries its name in its id, its display name (``"North Demo Workspace"``) and
+every campaign name (``"Series A CTOs [north]"``), so rolled-up data shows where each row came from.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field, replace
 
 __all__ = [
@@ -29,12 +36,31 @@ __all__ = [
     "Limits",
     "SIZES",
     "SizeSpec",
+    "demo_key_name",
+    "seed_for",
 ]
 
 DEMO_KEY = "demo-key-instantly-nb"
+DEMO_KEY_PREFIX = "demo-key-"
+_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
-# Extra demo keys -> seed of the workspace each one opens.
-DEMO_KEYS: dict[str, int] = {"demo-key-north": 7, "demo-key-south": 8}
+
+def seed_for(name: str) -> int:
+    """The seed of the demo workspace called ``name`` (stable across runs and machines)."""
+    return int.from_bytes(hashlib.sha256(f"demo-workspace:{name}".encode()).digest()[:4], "big")
+
+
+def demo_key_name(key: str) -> str | None:
+    """The workspace name of an extra demo key ``demo-key-<name>``, or None if it is not one."""
+    if key == DEMO_KEY or not key.startswith(DEMO_KEY_PREFIX):
+        return None
+    name = key[len(DEMO_KEY_PREFIX):]
+    return name if _NAME.match(name) and name not in ("demo", "instantly-nb") else None
+
+
+# The extra demo keys documented by name -> seed of the workspace each one opens (any other
+# ``demo-key-<name>`` works the same way).
+DEMO_KEYS: dict[str, int] = {"demo-key-north": seed_for("north"), "demo-key-south": seed_for("south")}
 
 # Workspace names shown by GET /workspaces/current for each extra key.
 DEMO_KEY_NAMES: dict[str, str] = {"demo-key-north": "north", "demo-key-south": "south"}

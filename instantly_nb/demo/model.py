@@ -280,7 +280,7 @@ def _timing(rng: np.random.Generator, status: int, days: int, n_leads: int,
 
 
 def _campaign(rng: np.random.Generator, c: int, seed: int, size: SizeSpec, first_day: dt.date,
-              pools: tuple[list[int], list[int]], truth: Truth) -> CampaignDef:
+              pools: tuple[list[int], list[int]], truth: Truth, label: str = "") -> CampaignDef:
     """Campaign number ``c``: status, sequence, timing, accounts; its variants go to ``truth``."""
     usable, troubled = pools
     days = size.history_days
@@ -288,6 +288,8 @@ def _campaign(rng: np.random.Generator, c: int, seed: int, size: SizeSpec, first
     name = CAMPAIGN_THEMES[c % len(CAMPAIGN_THEMES)]
     if c >= len(CAMPAIGN_THEMES):
         name = f"{name} #{c // len(CAMPAIGN_THEMES) + 1}"
+    if label:
+        name = f"{name} [{label}]"
     n_leads = int(rng.integers(size.campaign_leads[0], size.campaign_leads[1] + 1))
     n_steps = int(rng.integers(2, 5))
     sink: list[tuple[int, int, float, str]] = []
@@ -337,17 +339,21 @@ def _account_truth(truth: Truth, accounts: list[AccountDef]) -> None:
             truth.healthy_accounts.append(a.email)
 
 
-def make_plan(seed: int, size: SizeSpec, today: dt.date) -> Plan:
-    """Draw the workspace skeleton for ``seed`` and ``size`` (deterministic)."""
+def make_plan(seed: int, size: SizeSpec, today: dt.date, label: str = "") -> Plan:
+    """Draw the workspace skeleton for ``seed`` and ``size`` (deterministic).
+
+    A ``label`` (the name of an extra demo workspace) is carried by the workspace id and by
+    every campaign name (``"... [north]"``), so workspaces can be told apart in rolled-up data.
+    """
     rng = np.random.default_rng([seed, 20_251_126])
     days = size.history_days
     first_day = today - dt.timedelta(days=days - 1)
-    org_id = uid_at(int(day_ms(first_day, -400)), seed, "org", 0)
+    org_id = uid_at(int(day_ms(first_day, -400)), seed, f"org:{label}" if label else "org", 0)
     truth = Truth(today=today, first_day=first_day)
     accounts = _accounts(rng, size.accounts, days, first_day)
     pools = ([a.index for a in accounts if a.kind != "paused"],
              [a.index for a in accounts if a.kind in ("decay", "spam", "error")])
-    campaigns = [_campaign(rng, c, seed, size, first_day, pools, truth)
+    campaigns = [_campaign(rng, c, seed, size, first_day, pools, truth, label)
                  for c in range(size.campaigns)]
     lists = [
         ListDef(index=i, id=uid_at(_list_ms(first_day, i), seed, "list", i),

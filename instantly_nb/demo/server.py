@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from ..endpoints import ENDPOINTS
 from ..spec import Endpoint
-from .config import DEMO_KEY, DEMO_KEY_NAMES, DEMO_KEYS, Faults, Limits
+from .config import DEMO_KEY, DEMO_KEY_NAMES, DEMO_KEYS, Faults, Limits, demo_key_name, seed_for
 from .faults import FaultInjector, break_body
 from .protocol import ApiError, Call, Text, envelope
 from .ratelimit import RateLimiter
@@ -48,7 +48,11 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 class _Keys:
-    """Demo keys -> workspaces (built on first use) and their names."""
+    """Demo keys -> workspaces (built on first use) and their names.
+
+    Besides the listed keys, any ``demo-key-<name>`` is accepted on first sight and opens the
+    workspace seeded from ``<name>``.
+    """
 
     def __init__(self, key: str, seed: int, size: str, today: Any) -> None:
         self.seeds = {key: seed, **{k: s for k, s in DEMO_KEYS.items() if k != key}}
@@ -64,9 +68,21 @@ class _Keys:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or token not in self.seeds:
+        if scheme.lower() != "bearer":
             return None
-        return token
+        return token if self.accept(token) else None
+
+    def accept(self, token: str) -> bool:
+        """Whether ``token`` is a demo key (registering a new ``demo-key-<name>``)."""
+        if token in self.seeds:
+            return True
+        name = demo_key_name(token)
+        if name is None:
+            return False
+        with self._lock:
+            self.seeds.setdefault(token, seed_for(name))
+            self.names.setdefault(token, name)
+        return True
 
 
 def _auth_error(request: Request) -> Response:
@@ -159,8 +175,8 @@ class DemoServer:
     size : {"tiny", "default", "large"}
         Workspace size (see :func:`instantly_nb.demo.build_workspace`).
     seed : int
-        Seed of the workspace opened by ``key``. The extra keys of ``DEMO_KEYS`` open their
-        own seeds.
+        Seed of the workspace opened by ``key``. The extra keys of ``DEMO_KEYS`` and any
+        ``demo-key-<name>`` open workspaces seeded from their names.
     latency_ms, jitter_ms : float
         Delay added to every answer (they override the values in ``faults`` when non-zero).
     faults : Faults

@@ -70,7 +70,7 @@ class Workspace:
         if size not in SIZES:
             raise ValueError(f"Unknown demo size {size!r}; choose one of {sorted(SIZES)}.")
         self.name, self.size, self.seed = name, size, seed
-        plan = make_plan(seed, SIZES[size], today)
+        plan = make_plan(seed, SIZES[size], today, "" if name == "demo" else name)
         self.plan: Plan = plan
         self.truth: Truth = plan.truth
         layout = layout_leads(plan)

@@ -1,0 +1,324 @@
+"""Pull many workspaces side by side into one dataset (:mod:`instantly_nb.dataset`).
+
+Every workspace runs the sweep of :mod:`instantly_nb.pull` under its own client -- and so its own
+throttle, since the API's limits are per workspace -- while all of them share one bounded thread
+pool (``workers`` steps in flight at once, taken from the workspaces in turn, the slow listings
+first). Large listings (leads, e-mails) are written out every ``batch_pages`` pages, and a
+workspace keeps only the small frames later steps take their ids from, so memory stays bounded
+however many and however large the workspaces are.
+
+A workspace that fails -- a refused key, an unpaid plan, an outage -- is recorded in the summary
+and left out of the dataset (its previous data stays); the others go on. A failed endpoint of an
+otherwise healthy workspace keeps its previous partition too.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from . import frames as shaping
+from .client import ID_COLUMN, Client
+from .dataset import DatasetWriter, table_schema, workspace_record
+from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
+from .fanout import progress_enabled
+from .http import count_requests
+from .paginate import iter_pages
+from .params import prepare
+from .pull import Step, _empty_fanout, _select
+
+if TYPE_CHECKING:
+    from .workspaces import Workspaces
+
+__all__ = ["pull_all", "SUMMARY_SCHEMA", "STEP_SCHEMA"]
+
+FATAL = (AuthenticationError, PaymentRequiredError)
+STREAMED = ("emails.list", "leads.list")  # walked page by page, written out in batches
+FIRST = {"emails.list": 0, "leads.list": 1}  # the long walks start first
+KEEP = {"accounts.list", "campaigns.list", "subsequences.list", "lead_lists.list",
+        "inbox_placement_tests.list"}  # frames later steps take ids from
+
+SUMMARY_SCHEMA = {"workspace": pl.String, "name": pl.String, "workspace_id": pl.String,
+                  "status": pl.String, "endpoints": pl.Int64, "failed": pl.Int64, "rows": pl.Int64,
+                  "requests": pl.Int64, "seconds": pl.Float64}
+STEP_SCHEMA = {"endpoint": pl.String, "rows": pl.Int64, "requests": pl.Int64,
+               "seconds": pl.Float64, "status": pl.String}
+
+
+@dataclass
+class _Job:
+    """One workspace's sweep."""
+
+    wid: str
+    name: str
+    client: Client
+    pending: list[Step]
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+    workspace_id: str | None = None
+    writer: DatasetWriter | None = None
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+    done: set[str] = field(default_factory=set)
+    failed: set[str] = field(default_factory=set)
+    running: int = 0
+    error: str | None = None
+    bar: Any = None
+
+    def ready(self) -> list[Step]:
+        return [s for s in self.pending if all(n in self.done for n in s.needs)]
+
+    def skip_blocked(self) -> None:
+        for step in list(self.pending):
+            if any(n in self.failed for n in step.needs):
+                self.pending.remove(step)
+                self.failed.add(step.name)
+                self.record(step.name, None, 0, 0.0,
+                            "skipped: " + ", ".join(n for n in step.needs if n in self.failed) + " failed")
+
+    def record(self, name: str, rows: int | None, requests: int | None, seconds: float | None,
+               status: str) -> None:
+        self.steps[name] = {"endpoint": name, "rows": rows, "requests": requests,
+                            "seconds": seconds, "status": status}
+        if self.bar is not None:
+            self.bar.update()
+
+
+def fanout_columns(client: Client, name: str, params: dict[str, Any]) -> list[str]:
+    """The columns a list given for a single-valued parameter adds in front of the frame."""
+    endpoint = client.endpoint(name)
+    return [ID_COLUMN.get(endpoint.resource, "id") if p.name == "id" else p.name
+            for p in endpoint.params
+            if p.type != "array" and isinstance(params.get(p.name), list | tuple)]
+
+
+def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int) -> int:
+    """Walk a listing, writing every ``batch_pages`` pages; returns the rows written."""
+    assert job.writer is not None
+    endpoint = job.client.endpoint(name)
+    prepared = prepare(endpoint, params)
+    job.writer.begin(name, table_schema(name))
+    bodies: list[Any] = []
+    send = job.client._requester.send
+    for body in iter_pages(send, endpoint, path_params=prepared.path, query=prepared.query,
+                           body=prepared.body):
+        bodies.append(body)
+        if len(bodies) >= batch_pages:
+            job.writer.add(name, shaping.from_bodies(name, bodies))
+            bodies = []
+    if bodies or job.writer.rows[name] == 0:
+        job.writer.add(name, shaping.from_bodies(name, bodies))
+    return job.writer.rows[name]
+
+
+def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch_pages: int) -> None:
+    assert job.writer is not None
+    params = step.params(job.frames, start, end)
+    t0 = time.perf_counter()
+    with count_requests() as tally:
+        if _empty_fanout(params):
+            frame = shaping.empty(step.name)
+            job.writer.write(step.name, frame, table_schema(step.name, fanout_columns(job.client, step.name, params)))
+            status, rows = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")", 0
+        elif step.name in STREAMED and not any(isinstance(v, list) for v in params.values()):
+            rows, status = _stream(job, step.name, params, batch_pages), "ok"
+        else:
+            frame = job.client.fetch(step.name, **params)
+            schema = table_schema(step.name, fanout_columns(job.client, step.name, params))
+            job.writer.write(step.name, frame, schema)
+            if step.name in KEEP:
+                job.frames[step.name] = frame
+            status, rows = "ok", frame.height
+    job.record(step.name, rows, tally.n, round(time.perf_counter() - t0, 3), status)
+
+
+def _start(job: _Job, out: Path) -> None:
+    with count_requests() as tally:
+        job.workspace_id = job.client.workspace_id()
+    job.writer = DatasetWriter(out, job.workspace_id)
+    job.steps["(workspace id)"] = {"endpoint": "workspaces.current (id)", "rows": 1,
+                                   "requests": tally.n, "seconds": 0.0, "status": "ok"}
+
+
+def _finish(job: _Job, start: dt.date, end: dt.date) -> None:
+    """Commit the workspace's tables, or drop them all if the workspace failed."""
+    if job.writer is None:
+        return
+    if job.error is not None:
+        job.writer.abort()
+        return
+    for name in job.failed:
+        job.writer.drop(name)
+    steps = pl.DataFrame(list(job.steps.values()), schema=STEP_SCHEMA, orient="row")
+    job.writer.write("_pull_steps", steps, dict(steps.schema))
+    record = workspace_record(job.wid, job.name, job.workspace_id or "", start, end)
+    job.writer.write("_workspaces", record, dict(record.schema))
+    job.writer.commit()
+
+
+def _failure(exc: BaseException) -> str:
+    return f"failed: {type(exc).__name__}: {exc}"
+
+
+def pull_all(
+    workspaces: Workspaces,
+    out: str | os.PathLike[str],
+    *,
+    days: int = 90,
+    end: dt.date | None = None,
+    only: list[str] | None = None,
+    workers: int = 32,
+    per_workspace: int = 4,
+    batch_pages: int = 50,
+    progress: bool | None = None,
+) -> pl.DataFrame:
+    """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.
+
+    Parameters
+    ----------
+    workspaces : Workspaces
+    out : path
+        Root of the hive-partitioned dataset (created if missing; other workspaces' data in it
+        is kept, this pull's workspaces are replaced endpoint by endpoint).
+    days, end, only
+        As for :func:`instantly_nb.pull.pull`.
+    workers : int
+        Steps in flight at once over all workspaces (the one bounded pool).
+    per_workspace : int
+        Steps in flight at once within one workspace.
+    batch_pages : int
+        Pages of a large listing held in memory before they are written out.
+    progress : bool, optional
+        One progress line per workspace (by default when the output is interactive).
+
+    Returns
+    -------
+    polars.DataFrame
+        One row per workspace: workspace, name, workspace_id, status, endpoints, failed, rows,
+        requests, seconds. The per-step detail of every committed workspace is in the dataset's
+        ``_pull_steps`` table.
+    """
+    end = end or dt.datetime.now(dt.UTC).date()
+    start = end - dt.timedelta(days=days - 1)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    steps = _select(only)
+    steps.sort(key=lambda s: FIRST.get(s.name, 9))
+    jobs = [_Job(wid, workspaces.names.get(wid, wid), client, list(steps))
+            for wid, client in workspaces.clients.items()]
+    show = progress_enabled(progress)
+    saved = {j.wid: j.client.progress for j in jobs}
+    for i, job in enumerate(jobs):
+        job.client.progress = False
+        if show:
+            from tqdm.auto import tqdm
+
+            job.bar = tqdm(total=len(steps), desc=job.name[:24].ljust(24), unit="endpoint",
+                           position=i, leave=True)
+    try:
+        _drive(jobs, folder, start, end, workers, per_workspace, batch_pages)
+    finally:
+        for job in jobs:
+            job.client.progress = saved[job.wid]
+            if job.bar is not None:
+                job.bar.close()
+    return _summary(jobs)
+
+
+def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: int,
+           per_workspace: int, batch_pages: int) -> None:
+    """The one scheduler: ready steps of every workspace, in turn, on one bounded pool."""
+    lock = threading.Lock()
+    running: dict[Future[None], tuple[_Job, Step | None]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inb-ws") as pool:
+
+        def submit(job: _Job, step: Step | None, fn: Callable[[], None]) -> None:
+            job.running += 1
+            running[pool.submit(contextvars.copy_context().run, fn)] = (job, step)
+
+        for job in jobs:
+            submit(job, None, lambda j=job: _start(j, out))  # type: ignore[misc]
+        while running:
+            _fill(jobs, running, submit, workers, per_workspace, start, end, batch_pages)
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                job, step = running.pop(fut)
+                job.running -= 1
+                with lock:
+                    _settle(job, step, fut.exception())
+                if job.running == 0 and (not job.pending or job.error is not None):
+                    _close(job, start, end)
+            _fill(jobs, running, submit, workers, per_workspace, start, end, batch_pages)
+
+
+def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], workers: int,
+          per_workspace: int, start: dt.date, end: dt.date, batch_pages: int) -> None:
+    """Submit ready steps, one workspace at a time in turn, until the pool is full."""
+    progressed = True
+    while progressed and len(running) < workers:
+        progressed = False
+        for job in jobs:
+            if job.writer is None or job.error is not None or job.running >= per_workspace:
+                continue
+            ready = job.ready()
+            if ready and len(running) < workers:
+                step = ready[0]
+                job.pending.remove(step)
+                submit(job, step, lambda j=job, s=step: _run_step(j, s, start, end, batch_pages))
+                progressed = True
+
+
+def _settle(job: _Job, step: Step | None, exc: BaseException | None) -> None:
+    if step is None:  # the workspace-id request
+        if exc is not None:
+            job.error = _failure(exc)
+            job.pending.clear()
+        return
+    if exc is None:
+        job.done.add(step.name)
+        return
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    if isinstance(exc, FATAL) or isinstance(cause, FATAL):
+        job.error = _failure(cause)
+        for s in job.pending:
+            job.record(s.name, None, 0, 0.0, "skipped: the workspace failed")
+        job.pending.clear()
+    if job.writer is not None:
+        job.writer.drop(step.name)
+    job.failed.add(step.name)
+    job.record(step.name, None, None, None, _failure(exc))
+    job.skip_blocked()
+
+
+def _close(job: _Job, start: dt.date, end: dt.date) -> None:
+    job.finished = time.perf_counter()
+    try:
+        _finish(job, start, end)
+    except (OSError, InstantlyError, pl.exceptions.PolarsError) as exc:
+        job.error = _failure(exc)
+    if job.bar is not None:
+        job.bar.set_postfix_str("failed" if job.error else "done", refresh=True)
+
+
+def _summary(jobs: list[_Job]) -> pl.DataFrame:
+    rows = []
+    for job in jobs:
+        steps = [s for k, s in job.steps.items() if k != "(workspace id)"]
+        failed = [s for s in steps if s["status"].startswith("failed")]
+        status = job.error or (f"partial: {len(failed)} endpoint(s) failed" if failed else "ok")
+        rows.append({"workspace": job.wid, "name": job.name, "workspace_id": job.workspace_id,
+                     "status": status, "endpoints": sum(s["status"] == "ok" for s in steps),
+                     "failed": len(failed), "rows": sum(s["rows"] or 0 for s in steps),
+                     "requests": sum(s["requests"] or 0 for s in job.steps.values()),
+                     "seconds": round((job.finished or time.perf_counter()) - job.started, 3)})
+    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")

@@ -1,0 +1,130 @@
+"""Many workspaces pulled side by side into one hive-partitioned dataset, read by polars and DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+
+import duckdb
+import polars as pl
+import pytest
+
+from instantly_nb import Client, Workspaces, open_dataset
+from instantly_nb.cli import main
+from instantly_nb.demo import DemoServer, Limits
+from instantly_nb.http import RetryPolicy
+
+ONLY = ["campaigns.analytics", "campaigns.analytics_steps", "leads.list", "emails.list",
+        "accounts.warmup_daily"]
+TODAY = dt.date(2026, 1, 31)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with DemoServer(size="tiny", today="2026-01-31", limits=Limits(enabled=False)) as srv:
+        yield srv
+
+
+def dead_url() -> str:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+def clients(server, keys):
+    return {wid: Client(api_key=key, base_url=server.url, **server.client_pacing()) for wid, key in keys.items()}
+
+
+@pytest.fixture(scope="module")
+def pulled(server, tmp_path_factory):
+    out = tmp_path_factory.mktemp("dataset")
+    outage = Client(api_key="demo-key-gone", base_url=dead_url(), retry=RetryPolicy(max_attempts=1))
+    ws = Workspaces({**clients(server, {"alpha": "demo-key-alpha", "beta": "demo-key-beta",
+                                        "badkey": "not-a-key"}), "outage": outage})
+    with ws:
+        summary = ws.pull(out, days=30, end=TODAY, only=ONLY, batch_pages=2, workers=6)
+        direct = {wid: {n: ws.clients[wid].fetch(n) for n in ("leads.list", "campaigns.list")}
+                  for wid in ("alpha", "beta")}
+        ids = {wid: ws.clients[wid].workspace_id() for wid in ("alpha", "beta")}
+    return out, summary, direct, ids
+
+
+def test_a_failing_workspace_is_reported_and_the_others_are_written(pulled):
+    out, summary, _direct, ids = pulled
+    status = dict(summary.select("workspace", "status").iter_rows())
+    assert status["alpha"] == status["beta"] == "ok"
+    assert status["badkey"].startswith("failed: AuthenticationError")
+    assert status["outage"].startswith("failed: TransportError")
+    assert "not-a-key" not in summary.write_csv()
+    assert summary.filter(pl.col("status") == "ok")["rows"].min() > 0
+    ds = open_dataset(out)
+    assert sorted(ds["campaigns.list"].select("workspace").unique().collect()["workspace"]) == sorted(ids.values())
+    assert not (out / ".staging").exists()
+
+
+def test_rows_match_a_direct_fetch_and_large_listings_are_written_in_parts(pulled):
+    out, _summary, direct, ids = pulled
+    ds = open_dataset(out)
+    for wid in ("alpha", "beta"):
+        leads = ds["leads.list"].filter(pl.col("workspace") == ids[wid]).collect()
+        assert leads.height == direct[wid]["leads.list"].height
+        assert leads["id"].n_unique() == leads.height
+        assert sorted(leads["id"]) == sorted(direct[wid]["leads.list"]["id"])
+        names = ds["campaigns.list"].filter(pl.col("workspace") == ids[wid]).collect()["name"]
+        assert all(n.endswith(f"[{wid}]") for n in names) and len(names) == 8
+    parts = list((out / "leads.list" / f"workspace={ids['alpha']}").glob("*.parquet"))
+    assert len(parts) > 2  # batch_pages=2: the walk was written out as it went
+
+
+def test_schema_is_fixed_per_endpoint_across_workspaces(pulled):
+    out, *_ = pulled
+    for table in ("campaigns.analytics_steps", "leads.list", "emails.list", "accounts.warmup_daily"):
+        schemas = {str(pl.read_parquet_schema(p)) for p in (out / table).rglob("*.parquet")}
+        assert len(schemas) == 1, table
+    steps = open_dataset(out)["campaigns.analytics_steps"].collect_schema()
+    assert list(steps)[:2] == ["workspace", "campaign_id"] and list(steps)[-1] == "_extra"
+
+
+@pytest.mark.parametrize("table", ["campaigns.analytics", "leads.list", "emails.list"])
+def test_duckdb_reads_the_same_rows_as_polars(pulled, table, tmp_path):
+    out, *_ = pulled
+    lazy = open_dataset(out)[table]
+    key = ["workspace", "campaign_id"] if table == "campaigns.analytics" else ["workspace", "id"]
+    polars_rows = lazy.sort(key).collect()
+    source = f"read_parquet('{out / table / '**' / '*.parquet'}', hive_partitioning = true)"
+    counts = dict(duckdb.sql(f"select workspace, count(*) from {source} group by workspace").fetchall())
+    assert counts == dict(polars_rows.group_by("workspace").len().iter_rows())
+    copy = tmp_path / "duck.parquet"  # every value, as DuckDB read it, back through parquet
+    duckdb.sql(f"copy (select * from {source} order by {', '.join(key)}) to '{copy}' (format parquet)")
+    duck = pl.read_parquet(copy)
+    assert duck.height == polars_rows.height > 0
+    assert sorted(duck.columns) == sorted(polars_rows.columns)
+    assert duck.select(polars_rows.columns).equals(polars_rows)
+
+
+def test_a_second_pull_replaces_a_workspace_without_duplicates(server, tmp_path):
+    with Workspaces(clients(server, {"alpha": "demo-key-alpha"})) as ws:
+        first = ws.pull(tmp_path, days=30, end=TODAY, only=["campaigns.analytics"])
+        second = ws.pull(tmp_path, days=30, end=TODAY, only=["campaigns.analytics"])
+    assert first["rows"].to_list() == second["rows"].to_list()
+    table = open_dataset(tmp_path)["campaigns.analytics"].collect()
+    assert table.height == 8 and table["campaign_id"].n_unique() == 8
+    pulls = open_dataset(tmp_path)["_workspaces"].collect()
+    assert pulls.height == 1 and pulls["entry"].to_list() == ["alpha"]
+
+
+def test_cli_pulls_a_workspaces_file_on_the_demo(tmp_path, capsys):
+    path = tmp_path / "workspaces.toml"
+    path.write_text('[workspaces.north]\nname = "North Ltd"\nkey_env = "NORTH_KEY"\n'
+                    '[workspaces.south]\nname = "South plc"\nkey_env = "SOUTH_KEY"\n')
+    code = main(["pull", "--workspaces", str(path), "--demo", "--demo-size", "tiny",
+                 "--out", str(tmp_path / "data"), "--days", "14"])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert "North Ltd" in text and "South plc" in text and "2 of 2 workspaces" in text
+    assert open_dataset(tmp_path / "data")["_workspaces"].collect().height == 2
+    path.write_text('[workspaces.north]\nkey_env = "NORTH_KEY"\ntoken = "abc"\n')
+    assert main(["pull", "--workspaces", str(path), "--demo", "--out", str(tmp_path)]) == 2
+    assert "never go in the workspaces file" in capsys.readouterr().err
