@@ -178,11 +178,12 @@ class Client:
         per_minute.update(env_pacing)
         if endpoint_per_minute is not None:
             per_minute = dict(endpoint_per_minute)
+        # ``sleep`` (for tests) replaces the waits between retries; pacing always waits in
+        # real time, its clock being real
         kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         self.throttle = Throttle(
             (Window(rate_per_second, 1.0), Window(rate_per_minute, 60.0)),
             {name: (Window(n, 60.0),) for name, n in per_minute.items()},
-            **kwargs,
         )
         self._requester = Requester(
             api_key=key.strip(), base_url=url, endpoints=ENDPOINTS, throttle=self.throttle,

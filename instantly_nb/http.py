@@ -179,11 +179,13 @@ class Requester:
         path_params: Mapping[str, str] | None = None,
         query: Mapping[str, Any] | None = None,
         body: Mapping[str, Any] | None = None,
+        raw: bool = False,
     ) -> Any:
         """Send one read request (with retries) and return the decoded body.
 
-        Returns the parsed JSON (or the text for ``text`` envelopes). Raises a subclass of
-        :class:`~instantly_nb.errors.InstantlyError` on failure.
+        Returns the parsed JSON (or the text for ``text`` envelopes); with ``raw``, the bytes of
+        a non-empty success answer undecoded (:mod:`instantly_nb.rawpages` reads them). Raises a
+        subclass of :class:`~instantly_nb.errors.InstantlyError` on failure.
         """
         self._check_endpoint(endpoint)
         url = endpoint.path.format(**{k: httpx.URL(path=str(v)).raw_path.decode() for k, v in (path_params or {}).items()})
@@ -223,6 +225,8 @@ class Requester:
                     wait = parse_retry_after(response.headers.get("Retry-After"))
                 elif response.status_code >= 400:
                     raise self._status_error(endpoint, response, attempt)
+                elif raw and response.content.strip():
+                    return response.content
                 else:
                     decoded, shape_error = self._decode(endpoint, response, attempt)
                     if shape_error is None:
@@ -289,6 +293,14 @@ def _shape(message: str, endpoint: Endpoint, response: httpx.Response, *, retrya
     err = errors.ResponseShapeError(message, method=endpoint.method, path=endpoint.path, status=response.status_code)
     err.retryable = retryable  # type: ignore[attr-defined]
     return err
+
+
+def check_envelope(endpoint: Endpoint, body: Any) -> None:
+    """Raise ResponseShapeError when a decoded success ``body`` does not fit the envelope."""
+    problem = _envelope_problem(endpoint, body)
+    if problem:
+        raise errors.ResponseShapeError(f"{endpoint.method} {endpoint.path}: {problem}",
+                                        method=endpoint.method, path=endpoint.path, status=200)
 
 
 def _envelope_problem(endpoint: Endpoint, body: Any) -> str | None:

@@ -7,9 +7,15 @@ Layout under the store's root::
                                                                    fetch time, sha256 of the file
     <root>/<workspace id>/history/<endpoint name>.parquet          dated snapshots of point-in-time
                                                                    data (``snapshot_date`` column)
+    <root>/<workspace id>/<endpoint name>/days-<params hash>.*     daily analytics kept per day:
+                                                                   the rows, and per day the time
+                                                                   it was fetched
+    <root>/workspaces.json                                         which workspace a key opens,
+                                                                   under a salted hash of key + URL
 
 A snapshot is keyed by workspace, endpoint and parameters -- never by the API key, which is
-never written anywhere. A file whose checksum, size or parquet footer does not match its
+never written anywhere (``workspaces.json`` holds a salted SHA-256 of it, so a new client on the
+same store knows its workspace without asking the API). A file whose checksum, size or parquet footer does not match its
 record is treated as missing (and fetched again). Everything is plain parquet, so DuckDB, Spark
 or pandas can read the store directly.
 """
@@ -20,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -150,6 +157,80 @@ class Store:
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise StoreError(f"cannot update the history {path}: {exc}") from exc
         return path
+
+    # -- which workspace a key opens -----------------------------------------------------
+    def _book(self) -> dict[str, str]:
+        path = self.root / "workspaces.json"
+        try:
+            book = json.loads(path.read_text()) if path.exists() else {}
+        except (OSError, ValueError):
+            book = {}
+        return book if isinstance(book, dict) else {}
+
+    def _tag(self, book: dict[str, str], base_url: str, secret: str) -> str:
+        salt = book.setdefault("_salt", secrets.token_hex(16))
+        return hashlib.sha256(f"{salt}|{base_url}|{secret}".encode()).hexdigest()[:32]
+
+    def known_workspace(self, base_url: str, secret: str) -> str | None:
+        """The workspace id remembered for this key and URL, or None."""
+        book = self._book()
+        if "_salt" not in book:
+            return None
+        found = book.get(self._tag(book, base_url, secret))
+        return str(found) if found else None
+
+    def remember_workspace(self, base_url: str, secret: str, workspace: str) -> None:
+        """Remember which workspace the key opens (the key itself is never written)."""
+        book = self._book()
+        book[self._tag(book, base_url, secret)] = workspace
+        path = self.root / "workspaces.json"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(path, lambda p: Path(p).write_text(json.dumps(book, indent=1)))
+        except OSError as exc:
+            raise StoreError(f"cannot write the snapshot store at {self.root}: {exc}") from exc
+
+    # -- daily analytics, per day ---------------------------------------------------------
+    def _day_paths(self, workspace: str, name: str, params: Mapping[str, Any]) -> tuple[Path, Path]:
+        folder = self.root / _safe(workspace) / _safe(name)
+        key = _params_key(params)
+        return folder / f"days-{key}.parquet", folder / f"days-{key}.json"
+
+    def get_days(self, workspace: str, name: str, params: Mapping[str, Any]
+                 ) -> tuple[pl.DataFrame | None, dict[dt.date, float]]:
+        """Stored rows of a daily frame and, per day held, when it was fetched (unix seconds).
+
+        ``params`` leave out the dates. A damaged file counts as nothing stored.
+        """
+        data, meta_path = self._day_paths(workspace, name, params)
+        try:
+            meta = json.loads(meta_path.read_text())
+            if data.stat().st_size != meta["bytes"] or _sha256(data) != meta["sha256"]:
+                return None, {}
+            frame = pl.read_parquet(data)
+            days = {dt.date.fromisoformat(d): float(t) for d, t in meta["days"].items()}
+        except (OSError, ValueError, KeyError, TypeError, pl.exceptions.PolarsError):
+            return None, {}
+        return frame, days
+
+    def put_days(self, workspace: str, name: str, params: Mapping[str, Any], frame: pl.DataFrame,
+                 days: Mapping[dt.date, float]) -> Path:
+        """Write the rows of a daily frame and the days it holds (with their fetch times)."""
+        data, meta_path = self._day_paths(workspace, name, params)
+        try:
+            data.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(data, lambda p: frame.write_parquet(p))
+            meta = {"endpoint": name, "params": json.loads(json.dumps(dict(params), default=str)),
+                    "rows": frame.height, "bytes": data.stat().st_size, "sha256": _sha256(data),
+                    "days": {d.isoformat(): t for d, t in sorted(days.items())}}
+            _atomic_write(meta_path, lambda p: Path(p).write_text(json.dumps(meta, indent=1)))
+        except OSError as exc:
+            raise StoreError(f"cannot write the snapshot store at {self.root}: {exc}") from exc
+        return data
+
+    def now(self) -> float:
+        """The store's clock (unix seconds)."""
+        return self._clock()
 
     def history(self, workspace: str, name: str) -> pl.DataFrame | None:
         """The dated history of one endpoint, or None when nothing was recorded yet."""

@@ -5,17 +5,29 @@ tool of the workspace) and 20 per minute for ``GET /api/v2/emails``. A :class:`T
 sliding-window log per limit; :meth:`Throttle.acquire` blocks until every window that applies to a
 request has room, then records the request in each of them. It is shared by every thread of a
 client, and every retry attempt takes a slot again.
+
+Requests are also spaced evenly: one every ``seconds / limit`` of the tightest window (a slot
+every ~10.5 ms at 95/s, one every ~3.2 s for the e-mail listing at 19/min) instead of a whole
+window's budget leaving at once. A burst reordered on the way is what a server refuses with 429;
+evenly spaced requests arrive as evenly spaced. The windows are closed intervals: no
+``seconds``-long interval, end points included, ever holds more than ``limit`` requests.
+
+Inside :func:`bulk` (the client wraps each part of a fan-out in it), a request lets a waiting
+request of a cursor chain go first: a chain is latency-bound (each page gates the next), a
+fan-out throughput-bound, so a chain beside a 30-thread fan-out still gets its pages out.
 """
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Throttle", "Window", "DEFAULT_WINDOWS", "DEFAULT_ENDPOINT_WINDOWS"]
+__all__ = ["Throttle", "Window", "DEFAULT_WINDOWS", "DEFAULT_ENDPOINT_WINDOWS", "bulk"]
 
 
 @dataclass(frozen=True)
@@ -29,26 +41,51 @@ class Window:
         if self.limit < 1 or self.seconds <= 0:
             raise ValueError(f"a rate window needs limit >= 1 and seconds > 0, got {self}")
 
+    @property
+    def spacing(self) -> float:
+        """Seconds between two evenly spaced requests."""
+        return self.seconds / self.limit
+
 
 # Documented limits, with a little headroom: network jitter can bunch requests that left on time.
 DEFAULT_WINDOWS: tuple[Window, ...] = (Window(95, 1.0), Window(5_800, 60.0))
 DEFAULT_ENDPOINT_WINDOWS: dict[str, tuple[Window, ...]] = {"emails.list": (Window(19, 60.0),)}
 
+_BULK: contextvars.ContextVar[bool] = contextvars.ContextVar("instantly_nb_bulk", default=False)
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Requests sent inside the block give way to waiting cursor-chain requests."""
+    token = _BULK.set(True)
+    try:
+        yield
+    finally:
+        _BULK.reset(token)
+
 
 class _Log:
-    __slots__ = ("window", "stamps")
+    __slots__ = ("window", "stamps", "next_at")
 
     def __init__(self, window: Window):
         self.window = window
         self.stamps: deque[float] = deque()
+        self.next_at = float("-inf")  # earliest time of the next evenly spaced slot
 
     def wait(self, now: float) -> float:
         horizon = now - self.window.seconds
-        while self.stamps and self.stamps[0] <= horizon:
+        while self.stamps and self.stamps[0] < horizon:
             self.stamps.popleft()
-        if len(self.stamps) < self.window.limit:
-            return 0.0
-        return self.stamps[0] + self.window.seconds - now
+        wait = self.next_at - now
+        if len(self.stamps) >= self.window.limit:
+            # the oldest stamp must be strictly more than a window ago (closed intervals)
+            wait = max(wait, self.stamps[0] + self.window.seconds - now + 1e-9)
+        return max(wait, 0.0)
+
+    def take(self, now: float) -> None:
+        self.stamps.append(now)
+        # the schedule, not a late wake-up, sets the next slot (never earlier than now + spacing)
+        self.next_at = now + self.window.spacing
 
 
 class Throttle:
@@ -78,6 +115,7 @@ class Throttle:
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
+        self._chains_waiting = 0
         self.waited = 0.0  # total seconds spent waiting, for diagnostics and benchmarks
 
     @property
@@ -87,16 +125,35 @@ class Throttle:
     def endpoint_windows(self, name: str) -> tuple[Window, ...]:
         return tuple(log.window for log in self._per_endpoint.get(name, ()))
 
+    def rate(self, endpoint: str | None = None) -> float:
+        """Requests per second the binding window allows ``endpoint`` (for ETAs and sizing)."""
+        logs = self._global + self._per_endpoint.get(endpoint or "", [])
+        return min((log.window.limit / log.window.seconds for log in logs), default=float("inf"))
+
     def acquire(self, endpoint: str | None = None) -> None:
         """Block until a request to ``endpoint`` may be sent, then count it."""
-        logs = self._global + self._per_endpoint.get(endpoint or "", [])
-        while True:
-            with self._lock:
-                now = self._clock()
-                wait = max((log.wait(now) for log in logs), default=0.0)
-                if wait <= 0:
-                    for log in logs:
-                        log.stamps.append(now)
-                    return
-            self.waited += wait
-            self._sleep(wait)
+        own = self._per_endpoint.get(endpoint or "", [])
+        logs = self._global + own
+        spacing = max((log.window.spacing for log in self._global), default=0.0)
+        is_bulk, queued = _BULK.get(), False
+        try:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    mine = max((log.wait(now) for log in own), default=0.0)
+                    wait = max([mine] + [log.wait(now) for log in self._global])
+                    if wait <= 0 and is_bulk and self._chains_waiting:
+                        wait = spacing  # this slot goes to the chain request that waits for it
+                    if wait <= 0:
+                        for log in logs:
+                            log.take(now)
+                        return
+                    if not is_bulk and mine <= 0 and not queued:
+                        queued = True
+                        self._chains_waiting += 1
+                    self.waited += wait
+                self._sleep(wait)
+        finally:
+            if queued:
+                with self._lock:
+                    self._chains_waiting -= 1

@@ -136,3 +136,30 @@ def test_history_keeps_one_snapshot_per_day(tmp_path, clock):
     assert hist.columns == ["snapshot_date", "email", "health_score"]
     assert hist["health_score"].to_list() == [80.0, 90.0]
     assert hist["snapshot_date"].n_unique() == 2
+
+
+def test_the_store_remembers_which_workspace_a_key_opens_without_the_key(tmp_path):
+    store = Store(tmp_path / "s")
+    assert store.known_workspace("https://api.test", "Bearer k1") is None
+    store.remember_workspace("https://api.test", "Bearer k1", "ws-1")
+    again = Store(tmp_path / "s")
+    assert again.known_workspace("https://api.test", "Bearer k1") == "ws-1"
+    assert again.known_workspace("https://api.test", "Bearer k2") is None
+    assert again.known_workspace("https://other.test", "Bearer k1") is None
+    text = (tmp_path / "s" / "workspaces.json").read_text()
+    assert "k1" not in text and "ws-1" in text
+
+
+def test_daily_rows_are_kept_with_the_days_they_hold(tmp_path):
+    import datetime as dt
+
+    store = Store(tmp_path / "s")
+    day = dt.date(2026, 10, 1)
+    rows = pl.DataFrame({"date": [day], "sent": [5]})
+    store.put_days("ws", "campaigns.analytics_daily", {"campaign_id": "c"}, rows,
+                   {day: 100.0, day + dt.timedelta(days=1): 100.0})
+    frame, days = store.get_days("ws", "campaigns.analytics_daily", {"campaign_id": "c"})
+    assert frame is not None and frame.equals(rows)
+    assert days == {day: 100.0, day + dt.timedelta(days=1): 100.0}
+    next(iter((tmp_path / "s").rglob("days-*.parquet"))).write_bytes(b"PAR1")
+    assert store.get_days("ws", "campaigns.analytics_daily", {"campaign_id": "c"}) == (None, {})

@@ -1,0 +1,112 @@
+"""Pages shaped from bytes give exactly the frame of the ordinary path, drift or not."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import polars as pl
+import pytest
+
+from instantly_nb import frames, rawpages
+from instantly_nb.demo import build_workspace
+
+
+@pytest.fixture(scope="module")
+def leads() -> list[dict]:
+    ws = build_workspace(7, "tiny")
+    return [ws.leads.record(i, ws.lead_context) for i in range(min(ws.leads.n, 250))]
+
+
+def _pages(records: list[dict], size: int = 100) -> list[bytes]:
+    out = []
+    for lo in range(0, len(records), size):
+        chunk = records[lo:lo + size]
+        more = lo + size < len(records)
+        out.append(json.dumps({"items": chunk, "next_starting_after": chunk[-1]["id"] if more
+                               else None}, separators=(",", ":")).encode())
+    return out
+
+
+def _both(pages: list[bytes]) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+    assert all(r is not None for r in read)
+    fast = rawpages.frame("leads.list", read)
+    ordinary = frames.from_bodies("leads.list", [json.loads(p) for p in pages])
+    return fast, ordinary, sum(r.columns is not None for r in read)  # type: ignore[union-attr]
+
+
+def test_clean_pages_take_the_fast_path_and_give_the_same_frame(leads):
+    pages = _pages(leads)
+    fast, ordinary, quick = _both(pages)
+    assert quick == len(pages)
+    assert fast.height == len(leads)
+    assert fast.equals(ordinary)
+    assert fast.schema == ordinary.schema
+
+
+def _drift(records: list[dict], where: int, change) -> list[dict]:
+    out = copy.deepcopy(records)
+    change(out[where])
+    return out
+
+
+DRIFTS = {
+    "unknown field": lambda r: r.update(lead_score_v2=7),
+    "unknown nested field": lambda r: r.setdefault("payload", {}).update(customVariable="x"),
+    "unknown field named like a top-level one, nested":
+        lambda r: r.setdefault("payload", {}).update(email="nested@example.com"),
+    "text where a number belongs": lambda r: r.update(email_open_count="many"),
+    "number as text": lambda r: r.update(email_open_count="3"),
+    "float where an integer belongs": lambda r: r.update(email_open_count=3.0),
+    "number where text belongs": lambda r: r.update(first_name=12),
+    "object where text belongs": lambda r: r.update(first_name={"given": "Ada"}),
+    "malformed timestamp": lambda r: r.update(timestamp_created="yesterday"),
+    "boolean where an integer belongs": lambda r: r.update(email_open_count=True),
+}
+
+
+@pytest.mark.parametrize("drift", sorted(DRIFTS))
+def test_a_drifted_page_takes_the_ordinary_path_and_nothing_is_lost(leads, drift):
+    assert "email_open_count" in frames.schema("leads.list")
+    records = _drift(leads, 150, DRIFTS[drift])
+    fast, ordinary, _ = _both(_pages(records))
+    assert fast.equals(ordinary)
+    assert fast.columns == ordinary.columns
+    assert fast.height == len(leads)
+
+
+def test_drift_keeps_the_data_the_reader_would_have_dropped(leads):
+    records = _drift(leads, 10, DRIFTS["unknown nested field"])
+    records = _drift(records, 20, DRIFTS["text where a number belongs"])
+    fast, _, quick = _both(_pages(records))
+    assert quick < 3  # the drifted page did not take the fast path
+    assert fast["payload__customVariable"].drop_nulls().to_list() == ["x"]
+    assert fast["email_open_count_raw"].drop_nulls().to_list() == ["many"]
+
+
+def test_envelope_drift_and_error_bodies(leads):
+    page = json.loads(_pages(leads[:5])[0])
+    page["total"] = 5
+    read = rawpages.read_page("leads.list", json.dumps(page).encode())
+    assert read is not None and read.columns is None and read.body == page
+    assert rawpages.read_page("leads.list", b'{"items": [') is None  # not JSON: ask again
+    empty = rawpages.read_page("leads.list", b'{"items":[],"next_starting_after":null}')
+    assert empty is not None and empty["items"] == range(0)
+    assert rawpages.frame("leads.list", [empty]).equals(frames.empty("leads.list"))
+
+
+def test_only_plain_listings_are_eligible():
+    assert rawpages.eligible("leads.list")
+    assert not rawpages.eligible("campaigns.analytics")
+
+
+def test_gc_pause_is_reentrant_and_restores_the_collector():
+    import gc
+
+    assert gc.isenabled()
+    with rawpages.gc_paused():
+        with rawpages.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()

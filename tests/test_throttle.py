@@ -1,0 +1,129 @@
+"""Pacing: no window ever holds more than its limit, and requests leave evenly spaced."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from instantly_nb.throttle import Throttle, Window, bulk
+
+
+class FakeClock:
+    """A shared, monotone virtual clock for many threads.
+
+    ``sleep(s)`` moves the clock to at least (the sleeping thread's last reading + s) and yields
+    the processor; each thread remembers the last time it read, which for a thread that has just
+    been let through by the throttle is the moment of its grant.
+    """
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+        self.lock = threading.Lock()
+        self.local = threading.local()
+
+    def clock(self) -> float:
+        with self.lock:
+            self.local.last = self.t
+            return self.t
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.t = max(self.t, getattr(self.local, "last", self.t) + seconds)
+        time.sleep(0)
+
+
+def _grants(throttle: Throttle, clock: FakeClock, threads: int, each: int,
+            endpoint: str | None = None) -> list[float]:
+    stamps: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        for _ in range(each):
+            throttle.acquire(endpoint)
+            with lock:
+                stamps.append(clock.local.last)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return sorted(stamps)
+
+
+def _most_in_any_window(stamps: list[float], seconds: float) -> int:
+    """Largest number of stamps inside one closed interval of ``seconds``."""
+    best, lo = 0, 0
+    for hi, t in enumerate(stamps):
+        while t - stamps[lo] > seconds:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def test_never_more_than_the_rate_in_any_second_under_16_threads():
+    clock = FakeClock()
+    throttle = Throttle((Window(20, 1.0), Window(600, 60.0)), {}, clock=clock.clock,
+                        sleep=clock.sleep)
+    stamps = _grants(throttle, clock, threads=16, each=15)
+    assert len(stamps) == 240
+    assert _most_in_any_window(stamps, 1.0) <= 20
+    # 240 requests at 20/s take at least 239 gaps of 1/20 s
+    assert stamps[-1] - stamps[0] >= 239 / 20 - 1e-6
+
+
+def test_requests_are_evenly_spaced_not_a_window_at_once():
+    clock = FakeClock()
+    throttle = Throttle((Window(95, 1.0),), {}, clock=clock.clock, sleep=clock.sleep)
+    stamps = _grants(throttle, clock, threads=16, each=6)
+    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert min(gaps) >= 1 / 95 - 1e-9  # no two requests closer than the even spacing
+    assert _most_in_any_window(stamps, 0.1) <= 10  # a tenth of a second holds a tenth of 95
+
+
+def test_endpoint_window_spaces_its_requests_and_leaves_others_alone():
+    clock = FakeClock()
+    throttle = Throttle((Window(100, 1.0),), {"emails.list": (Window(20, 60.0),)},
+                        clock=clock.clock, sleep=clock.sleep)
+    emails = _grants(throttle, clock, threads=4, each=10, endpoint="emails.list")
+    assert _most_in_any_window(emails, 60.0) <= 20
+    assert min(b - a for a, b in zip(emails, emails[1:], strict=False)) >= 3.0 - 1e-9
+    start = clock.t
+    for _ in range(50):
+        throttle.acquire("campaigns.list")
+    assert clock.t - start <= 50 / 100 + 1e-6  # other endpoints only keep the global spacing
+    assert throttle.rate("emails.list") == 20 / 60
+    assert throttle.rate("campaigns.list") == 100
+
+
+def test_a_waiting_chain_request_goes_before_fan_out_requests():
+    clock = FakeClock()
+    throttle = Throttle((Window(10, 1.0),), {}, clock=clock.clock, sleep=clock.sleep)
+    order: list[str] = []
+    lock = threading.Lock()
+    go = threading.Event()
+
+    def fan_out() -> None:
+        go.wait()
+        with bulk():
+            for _ in range(10):
+                throttle.acquire("leads.list")
+                with lock:
+                    order.append("bulk")
+
+    def chain() -> None:
+        go.wait()
+        for _ in range(3):
+            throttle.acquire("webhook_events.list")
+            with lock:
+                order.append("chain")
+
+    threads = [threading.Thread(target=fan_out) for _ in range(8)] + [threading.Thread(target=chain)]
+    for t in threads:
+        t.start()
+    go.set()
+    for t in threads:
+        t.join()
+    assert order.count("chain") == 3
+    # with 80 fan-out requests competing, the chain's three pages are all out in the first 20
+    assert max(i for i, who in enumerate(order) if who == "chain") < 20
