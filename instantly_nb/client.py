@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from . import frames
+from . import fallbacks, frames
 from .endpoints import ENDPOINTS
 from .errors import ConfigurationError, ParameterError, UnknownEndpointError
 from .fanout import Progress, progress_enabled, run_parts
@@ -224,17 +224,22 @@ class Client:
     @classmethod
     def demo(cls, *, size: str = "default", seed: int = 7, speedup: float = 50.0,
              latency_ms: float = 0.0, jitter_ms: float = 0.0, faults: Any = None,
-             **client_kwargs: Any) -> Client:
+             quirks: Any = None, **client_kwargs: Any) -> Client:
         """A client of the embedded demo workspace, served on 127.0.0.1 from a background thread.
 
         The server enforces the documented rate limits multiplied by ``speedup`` (so a notebook
         never waits minutes on the 20/minute e-mail limit), and the client paces itself to match
         through its ordinary throttle settings. Closing the client stops the server.
+
+        ``quirks="live"`` makes the server answer in the shapes the live API really sends
+        (:mod:`instantly_nb.demo.quirks`); by default ``INSTANTLY_NB_DEMO_QUIRKS`` decides, and
+        without it the answers follow the OpenAPI document (``"strict"``).
         """
         from .demo import DEMO_KEY, DemoServer, Faults, Limits
 
         server = DemoServer(size=size, seed=seed, latency_ms=latency_ms, jitter_ms=jitter_ms,
-                            faults=faults or Faults(), limits=Limits(), speedup=speedup)
+                            faults=faults or Faults(), limits=Limits(), speedup=speedup,
+                            quirks=quirks)
         server.start()
         pacing = server.client_pacing()
         client_kwargs = {**pacing, **client_kwargs}
@@ -366,11 +371,14 @@ class Client:
         enabled = progress_enabled(self.progress)
         with Progress(enabled, len(parts) if len(parts) > 1 else None, name) as bar:
             def one(part: _Part) -> pl.DataFrame:
-                bodies = list(iter_pages(
-                    self._requester.send, endpoint, path_params=part.prepared.path,
-                    query=part.prepared.query, body=part.prepared.body, max_pages=max_pages,
-                    on_page=(lambda _n: bar.update()) if len(parts) == 1 else None,
-                ))
+                def walk(prepared: Prepared) -> list[Any]:
+                    return list(iter_pages(
+                        self._requester.send, endpoint, path_params=prepared.path,
+                        query=prepared.query, body=prepared.body, max_pages=max_pages,
+                        on_page=(lambda _n: bar.update()) if len(parts) == 1 else None,
+                    ))
+
+                bodies = fallbacks.fetch_bodies(self, endpoint, part.prepared, walk)
                 return _with_columns(frames.from_bodies(name, bodies), part.columns)
 
             results = run_parts(one, parts, max_workers=self.max_workers,

@@ -17,6 +17,7 @@ Exception tree::
     │   ├── AuthenticationError       401
     │   ├── PaymentRequiredError      402
     │   ├── PermissionDeniedError     403
+    │   │   └── BlockedRequestError   403 not from the API (a firewall such as Cloudflare)
     │   ├── NotFoundError             404
     │   ├── ConflictError             409
     │   ├── PayloadTooLargeError      413
@@ -30,12 +31,14 @@ Exception tree::
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 __all__ = [
     "APIError",
     "AuthenticationError",
     "BadRequestError",
+    "BlockedRequestError",
     "ConfigurationError",
     "ConflictError",
     "FanOutError",
@@ -55,6 +58,7 @@ __all__ = [
     "TransportError",
     "UnknownEndpointError",
     "error_for_status",
+    "read_error_body",
 ]
 
 KEY_URL = "https://app.instantly.ai/app/settings/integrations"
@@ -108,6 +112,8 @@ class APIError(InstantlyError):
         The request that failed (the path without the host and without the query string).
     api_message : str or None
         The ``message`` field of the API's error body, when there is one.
+    api_code : str or None
+        The ``code`` field of the API's error body (``"FST_ERR_VALIDATION"``), when there is one.
     attempts : int
         How many attempts were made (retries included).
     """
@@ -124,8 +130,10 @@ class APIError(InstantlyError):
         attempts: int = 1,
         retry_after: float | None = None,
         extra: str = "",
+        api_code: str | None = None,
     ):
         self.status = status
+        self.api_code = api_code
         self.method = method
         self.path = path
         self.api_message = api_message
@@ -133,7 +141,10 @@ class APIError(InstantlyError):
         self.retry_after = retry_after
         parts = [f"{method} {path} answered {status}"]
         if api_message:
-            parts.append(f"API message: {api_message}")
+            parts.append(f"API message: {api_message}"
+                         + (f" (code {api_code})" if api_code else ""))
+        elif api_code:
+            parts.append(f"API code: {api_code}")
         if attempts > 1:
             parts.append(f"after {attempts} attempts")
         text = "; ".join(parts) + "."
@@ -155,11 +166,32 @@ class AuthenticationError(APIError):
 
 
 class PaymentRequiredError(APIError):
-    hint = "The workspace has no active paid plan; the API answers only on paid plans."
+    hint = (
+        "The workspace's plan does not include API access (402 Payment Required). Upgrade to a "
+        "plan with API access in the Instantly app (Settings > Billing), or use a key of a "
+        "workspace whose plan has it; a new key on the same plan will not help."
+    )
 
 
 class PermissionDeniedError(APIError):
     hint = "The key's scopes do not allow this read."
+
+
+class BlockedRequestError(PermissionDeniedError):
+    """A 403 that did not come from the API: a firewall in front of it refused the request.
+
+    Instantly sits behind Cloudflare, which answers some clients with ``403`` and a plain-text
+    body such as ``error code: 1010`` (a refused browser signature or User-Agent) before the
+    request reaches the API. The key and its scopes were never checked.
+    """
+
+    hint = (
+        "The request was blocked before it reached the Instantly API (a firewall answered, not "
+        "the API; the key and its scopes were never checked). Try: keep instantly_nb's own "
+        "User-Agent header (a proxy, a corporate gateway or a custom httpx transport may replace "
+        "it with a default one, which Cloudflare refuses); another network, without VPN or "
+        "proxy; and check that the base URL is https://api.instantly.ai."
+    )
 
 
 class NotFoundError(APIError):
@@ -222,6 +254,29 @@ _BY_STATUS: dict[int, type[APIError]] = {
     413: PayloadTooLargeError,
     429: RateLimitError,
 }
+
+
+def read_error_body(content_type: str, text: str) -> tuple[str | None, str | None, bool]:
+    """``(message, code, from_api)`` of an error answer's body.
+
+    ``from_api`` is True when the body is the API's JSON error envelope (an object with
+    ``message``, ``error`` or ``statusCode``). Any other body (plain text, HTML) keeps a short
+    excerpt as the message.
+    """
+    payload: Any = None
+    if text.strip():
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            payload = None
+    if isinstance(payload, dict) and ({"message", "error", "statusCode"} & payload.keys()):
+        message = payload.get("message") or payload.get("error")
+        code = payload.get("code")
+        return (str(message)[:500] if message else None, str(code)[:100] if code else None, True)
+    excerpt = " ".join(text.split())[:200]
+    if "html" in content_type.lower():
+        excerpt = "an HTML page" if excerpt else ""
+    return (excerpt or None, None, False)
 
 
 def error_for_status(status: int) -> type[APIError]:

@@ -21,6 +21,11 @@ What happens to data that does not fit (schema drift never raises):
   ``3`` -> ``"3"``, a lone scalar where a list belongs -> a one-element list.
 * ``step``/``variant`` of the step analytics arrive as strings of integers and become Int64; a
   null stays null, a non-numeric string becomes null and is kept in ``step_raw``/``variant_raw``.
+* ``""`` and ``"null"`` where a number, a boolean or a time belongs mean "no value": null, with
+  no ``_raw`` column (``campaign_schedule`` dates of drafts arrive as ``""``).
+* Rows the live API adds to some answers (a phantom account row, a step-less row of zeros) are
+  dropped, and e-mail ``step`` texts like ``"0_1_0"`` are split into numbers: see
+  :mod:`instantly_nb.drift`, which also names the derived columns of the schema.
 * Unknown enum codes keep their value; their ``_label`` is null.
 * Timestamps are parsed as ISO 8601 (``Z`` or an offset, any fraction; a value without an
   offset is read as UTC, a bare date as midnight UTC). Dates are ``YYYY-MM-DD``.
@@ -52,6 +57,7 @@ from typing import Any
 
 import polars as pl
 
+from .drift import DERIVED, NULL_TEXT, add_derived, clean_rows
 from .endpoints import ENDPOINTS
 from .errors import ResponseShapeError, UnknownEndpointError
 from .spec import Endpoint, Field, csv_column
@@ -223,6 +229,7 @@ def schema(name: str) -> dict[str, pl.DataType]:
         out[f.name] = polars_dtype(f.dtype)
         if f.enum:
             out[f"{f.name}_label"] = pl.String()
+    out.update(DERIVED.get(name, {}))
     return out
 
 
@@ -291,6 +298,11 @@ def _text(v: Any) -> str:
     return v if isinstance(v, str) else _dumps(v)
 
 
+def _blank(v: Any) -> bool:
+    """None, or a text the API sends for "no value" (``""``, ``"null"``) where text is not asked."""
+    return v is None or (isinstance(v, str) and v.strip().lower() in NULL_TEXT)
+
+
 def _coerce(dtype: str, v: Any) -> Any:
     if dtype.startswith("list["):
         if isinstance(v, dict):
@@ -319,7 +331,8 @@ def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series])
         bad: list[str | None] = []
         for v in vals:
             try:
-                good.append(None if v is None else _coerce(dtype, v))
+                good.append(None if v is None or (dtype != "str" and _blank(v))
+                            else _coerce(dtype, v))
                 bad.append(None)
             except _Fail:
                 good.append(None)
@@ -328,7 +341,8 @@ def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series])
         _add_raw(raws, column, pl.Series(bad, dtype=pl.String))
     if dtype in ("datetime", "date"):
         parsed = _parse_time(series, dtype)
-        failed = parsed.is_null() & series.is_not_null()
+        failed = parsed.is_null() & series.is_not_null() & \
+            ~series.str.strip_chars().str.to_lowercase().is_in(list(NULL_TEXT))
         if failed.any():
             _add_raw(raws, column, _where(failed, series))
         series = parsed
@@ -440,6 +454,7 @@ def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]
     rows = rows if isinstance(rows, list) else list(rows)
     if not set(map(type, rows)) <= {dict}:
         rows = [r if isinstance(r, dict) else _as_record(r) for r in rows]
+    rows = clean_rows(name, rows)
     if not rows:
         return empty(name)
     out: dict[str, pl.Series] = {}
@@ -454,6 +469,8 @@ def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]
             columns.append(out[f.name].replace_strict(
                 list(codes), list(labels), default=None, return_dtype=pl.String
             ).alias(f"{f.name}_label"))
+    if name in DERIVED:
+        columns.extend(add_derived(name, pl.DataFrame(columns)).select(list(DERIVED[name])))
     taken = {s.name for s in columns}
     for series in (*extras.values(), *(s.alias(f"{c}_raw") for c, s in raws.items())):
         alias = series.name

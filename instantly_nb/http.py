@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
+import importlib.metadata
 import json
 import logging
 import random
@@ -39,7 +40,15 @@ __all__ = ["Requester", "RetryPolicy", "USER_AGENT", "count_requests"]
 
 log = logging.getLogger("instantly_nb.http")
 
-USER_AGENT = "instantly-nb/0.1 (+python-httpx; read-only analytics toolkit)"
+
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version("instantly-nb")
+    except importlib.metadata.PackageNotFoundError:
+        return "0"
+
+# Cloudflare in front of the API refuses default library user agents (403 "error code: 1010")
+USER_AGENT = f"instantly-nb/{_package_version()} (read-only analytics toolkit)"
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 # Requests sent on behalf of the current task (a pull step, say), across the threads it fans out
@@ -234,7 +243,7 @@ class Requester:
                     failure = shape_error
                     if not getattr(shape_error, "retryable", False):
                         raise shape_error
-            if attempt >= self.retry.max_attempts:
+            if attempt >= (_known_limit(endpoint, query, body, failure) or self.retry.max_attempts):
                 raise failure
             if wait is not None:
                 delay = min(wait, self.retry.retry_after_cap)
@@ -244,16 +253,13 @@ class Requester:
             self._sleep(delay)
 
     def _status_error(self, endpoint: Endpoint, response: httpx.Response, attempt: int) -> errors.APIError:
-        message = None
-        try:
-            payload = response.json()
-            if isinstance(payload, dict):
-                message = payload.get("message") or payload.get("error")
-        except ValueError:
-            message = None
+        message, code, from_api = errors.read_error_body(
+            response.headers.get("content-type", ""), response.text)
         cls = errors.error_for_status(response.status_code)
         extra = ""
-        if response.status_code == 403 and endpoint.scopes:
+        if response.status_code == 403 and not from_api:
+            cls = errors.BlockedRequestError
+        elif response.status_code == 403 and endpoint.scopes:
             extra = (
                 f"{cls.hint} This endpoint accepts the scopes: {', '.join(endpoint.scopes)}."
             )
@@ -261,7 +267,8 @@ class Requester:
             status=response.status_code,
             method=endpoint.method,
             path=endpoint.path,
-            api_message=str(message)[:500] if message else None,
+            api_message=message,
+            api_code=code,
             attempts=attempt,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
             extra=extra,
@@ -287,6 +294,14 @@ class Requester:
         if problem:
             return None, _shape(f"{where}: {problem}", endpoint, response, retryable=False)
         return body, None
+
+
+def _known_limit(endpoint: Endpoint, query: Mapping[str, Any] | None,
+                 body: Mapping[str, Any] | None, failure: Exception) -> int | None:
+    """Fewer attempts for a known failure that a fallback handles (see instantly_nb.fallbacks)."""
+    from .fallbacks import retry_limit
+
+    return retry_limit(endpoint, query, body, failure)
 
 
 def _shape(message: str, endpoint: Endpoint, response: httpx.Response, *, retryable: bool) -> errors.ResponseShapeError:

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from instantly_nb import frames
+from instantly_nb.drift import DERIVED
 from instantly_nb.endpoints import ENDPOINTS
 from instantly_nb.errors import ResponseShapeError, UnknownEndpointError
 from instantly_nb.spec import Field
@@ -320,7 +321,8 @@ def test_a_hundred_thousand_leads_shape_quickly():
 
 @pytest.mark.parametrize("name", list(ENDPOINTS))
 def test_frame_columns_are_the_table_columns(name):
-    assert tuple(frames.schema(name)) == ENDPOINTS[name].column_names
+    derived = tuple(DERIVED.get(name, ()))  # columns read out of a declared one
+    assert tuple(frames.schema(name)) == ENDPOINTS[name].column_names + derived
 
 
 def test_warmup_summary_view_has_the_spec_totals():

@@ -10,6 +10,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from .config import DEMO_KEY, SIZES, Faults, Limits
+from .quirks import MODES, QUIRKS_ENV
 
 __all__ = ["build_parser", "main", "parse_faults"]
 
@@ -26,6 +27,9 @@ def build_parser(prog: str = "python -m instantly_nb.demo") -> argparse.Argument
     p.add_argument("--jitter-ms", type=float, default=0.0)
     p.add_argument("--speedup", type=float, default=1.0, help="multiply every rate limit")
     p.add_argument("--no-limits", action="store_true", help="do not enforce rate limits")
+    p.add_argument("--quirks", choices=MODES, default=None,
+                   help="'live': answer in the shapes the live API really sends; 'strict': as "
+                        f"the OpenAPI document says (default: ${QUIRKS_ENV} or strict)")
     f = p.add_argument_group("faults (all off by default)")
     f.add_argument("--error-rate", type=float, default=0.0,
                    help="share of requests answered with 429/500/502/503")
@@ -101,9 +105,12 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
     args = build_parser().parse_args(argv)
     server = DemoServer(size=args.size, seed=args.seed, faults=faults_from_args(args),
                         key=args.key, limits=Limits(enabled=not args.no_limits),
-                        speedup=args.speedup, today=args.today, port=args.port)
+                        speedup=args.speedup, today=args.today, port=args.port,
+                        quirks=args.quirks)
     server.start()
     print(f"instantly_nb demo server: {server.url}", flush=True)
+    print(f"answers: {server.quirks.mode} (--quirks live: as the live API really answers)",
+          flush=True)
     print(f"accepted key: {args.key}  (extra demo keys: "
           f"{', '.join(k for k in server.keys if k != args.key)})", flush=True)
     print(f"export INSTANTLY_BASE_URL={server.url} INSTANTLY_API_KEY={args.key}", flush=True)

@@ -1,7 +1,7 @@
 """The demo HTTP server: a starlette app routed by the endpoint table, served by uvicorn on
 127.0.0.1 in a background thread.
 
-Per request: bearer auth (401) -> rate limits (429 + Retry-After) -> injected faults ->
+Per request: (live quirks: the firewall's 403) -> bearer auth (401) -> rate limits (429 + Retry-After) -> injected faults ->
 parameter validation (400) -> the endpoint's handler (404 for unknown ids). Paths of write
 operations answer 405 (a read exists on the same path) or 404, as do unknown paths.
 """
@@ -29,6 +29,7 @@ from ..spec import Endpoint
 from .config import DEMO_KEY, DEMO_KEY_NAMES, DEMO_KEYS, Faults, Limits, demo_key_name, seed_for
 from .faults import FaultInjector, break_body
 from .protocol import ApiError, Call, Text, envelope
+from .quirks import BLOCK_BODY, Quirks, blocked, resolve
 from .ratelimit import RateLimiter
 from .registry import Handler, handlers
 from .workspace import Workspace, build_workspace, resolve_today
@@ -116,10 +117,12 @@ def _answer(result: Any, mutation: str | None) -> Response:
 
 
 def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
-           injector: FaultInjector) -> Route:
+           injector: FaultInjector, quirks: Quirks) -> Route:
     endpoint = ENDPOINTS[name]
 
     async def serve(request: Request) -> Response:
+        if blocked(quirks, request.headers):
+            return Response(BLOCK_BODY, status_code=403, media_type="text/plain")
         key = keys.from_header(request)
         if key is None:
             return _auth_error(request)
@@ -141,6 +144,7 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
             call.validate(skip_max_items=name in SIZE_LIMITED)
             workspace = await run_in_threadpool(keys.workspace, key)
             result = await run_in_threadpool(handler, workspace, call)
+            result = quirks.answer(workspace, name, call, result)
         except ApiError as exc:
             return _error(exc.status, exc.message, exc.headers)
         return _answer(result, decision.body)
@@ -148,14 +152,16 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
     return Route(endpoint.path, serve, methods=[endpoint.method], name=name)
 
 
-def make_app(keys: _Keys, limiter: RateLimiter, injector: FaultInjector) -> Starlette:
+def make_app(keys: _Keys, limiter: RateLimiter, injector: FaultInjector,
+             quirks: Quirks | None = None) -> Starlette:
     """The starlette app: one route per ENDPOINTS entry, static paths before templated ones."""
     registry = handlers()
     missing = sorted(set(ENDPOINTS) - set(registry))
     if missing:
         raise RuntimeError(f"demo server has no handler for: {', '.join(missing)}")
     names = sorted(ENDPOINTS, key=lambda n: (ENDPOINTS[n].path.count("{"), ENDPOINTS[n].path))
-    routes = [_route(n, registry[n], keys, limiter, injector) for n in names]
+    routes = [_route(n, registry[n], keys, limiter, injector, quirks or Quirks())
+              for n in names]
 
     async def http_error(request: Request, exc: Exception) -> Response:
         if keys.from_header(request) is None:
@@ -189,6 +195,10 @@ class DemoServer:
         Multiplies every rate limit (for interactive use).
     today : datetime.date or str, optional
         Last day of the history; the current UTC date when omitted (pin it in tests).
+    quirks : {"strict", "live"} or Quirks, optional
+        ``"live"`` answers in the shapes the live API really sends (see
+        :mod:`instantly_nb.demo.quirks`); ``"strict"`` as the OpenAPI document says. When
+        omitted, ``INSTANTLY_NB_DEMO_QUIRKS`` decides (strict when unset).
     port : int
         0 picks a free port.
 
@@ -205,8 +215,12 @@ class DemoServer:
     def __init__(self, size: str = "default", seed: int = 7, latency_ms: float = 0,
                  jitter_ms: float = 0, faults: Faults | None = None, key: str = DEMO_KEY,
                  limits: Limits | None = None, speedup: float = 1.0, *, today: Any = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0,
+                 quirks: Quirks | str | None = None) -> None:
+        self.quirks = resolve(quirks)
         faults = faults or Faults()
+        if self.quirks.live:
+            faults = replace(faults, dangling_cursor=True)
         if latency_ms or jitter_ms:
             faults = replace(faults, latency_ms=latency_ms or faults.latency_ms,
                              jitter_ms=jitter_ms or faults.jitter_ms)
@@ -260,7 +274,8 @@ class DemoServer:
         if self._thread is not None:
             return self
         self.workspace  # noqa: B018 -- build before serving so the first request is fast
-        app = self.app = make_app(self._keys, self.limiter, FaultInjector(self.faults))
+        app = self.app = make_app(self._keys, self.limiter, FaultInjector(self.faults),
+                                  self.quirks)
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # accepted connections inherit it: without it a keep-alive answer written in two parts
