@@ -32,11 +32,12 @@ import polars as pl
 from . import fallbacks, frames
 from .endpoints import ENDPOINTS
 from .errors import ConfigurationError, ParameterError, UnknownEndpointError
-from .fanout import Progress, progress_enabled, run_parts
+from .fanout import Progress, fan_out_values, progress_enabled, run_parts
 from .http import Requester, RetryPolicy
 from .paginate import iter_pages
-from .params import Prepared, prepare
+from .params import Prepared, batch_size, prepare
 from .resources import Resource, attach_resources
+from .scope import current_store, interruptible_sleep
 from .spec import Endpoint
 from .store import DEFAULT_TTL, Store
 from .throttle import DEFAULT_ENDPOINT_WINDOWS, Throttle, Window
@@ -179,11 +180,13 @@ class Client:
         if endpoint_per_minute is not None:
             per_minute = dict(endpoint_per_minute)
         # ``sleep`` (for tests) replaces the waits between retries; pacing always waits in
-        # real time, its clock being real
+        # real time, its clock being real. Both waits wake up at once when the task they serve
+        # is cancelled (see instantly_nb.scope).
         kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         self.throttle = Throttle(
             (Window(rate_per_second, 1.0), Window(rate_per_minute, 60.0)),
             {name: (Window(n, 60.0),) for name, n in per_minute.items()},
+            sleep=interruptible_sleep,
         )
         self._requester = Requester(
             api_key=key.strip(), base_url=url, endpoints=ENDPOINTS, throttle=self.throttle,
@@ -284,18 +287,19 @@ class Client:
         params = self._fill_defaults(endpoint, params)
         parts = self._plan(endpoint, params)
         cache_key = {k: v for k, v in sorted(params.items()) if v is not None}
-        if self.store is not None and not refresh:
-            hit = self.store.get(self.workspace_id(), name, cache_key, ttl=self.store.ttl)
+        store: Store | None = current_store(self.store)  # a pull's own store, else the client's
+        if store is not None and not refresh:
+            hit = store.get(self.workspace_id(), name, cache_key, ttl=store.ttl)
             if hit is not None:
                 return hit.frame
-            stale = self.store.get(self.workspace_id(), name, cache_key, ttl=None)
+            stale = store.get(self.workspace_id(), name, cache_key, ttl=None)
             if stale is not None and name in INCREMENTAL and len(parts) == 1:
                 frame = self._incremental(name, endpoint, parts[0], stale.frame, max_pages)
-                self._remember(name, cache_key, frame)
+                self._remember(store, name, cache_key, frame)
                 return frame
         frame = self._run(name, endpoint, parts, max_pages)
-        if self.store is not None:
-            self._remember(name, cache_key, frame)
+        if store is not None:
+            self._remember(store, name, cache_key, frame)
         return frame
 
     def peek(self, name: str, *, pages: int = 1, **params: Any) -> tuple[pl.DataFrame, bool]:
@@ -347,15 +351,14 @@ class Client:
             value = params.get(p.name)
             if value is None:
                 continue
+            size = batch_size(endpoint, p)
             if p.type != "array" and isinstance(value, list | tuple):
                 column = ID_COLUMN.get(endpoint.resource, "id") if p.name == "id" else p.name
-                if not value:
-                    raise ParameterError(f"{endpoint.name}: {p.name} is an empty list.")
+                values = fan_out_values(f"{endpoint.name}: {p.name}", value)
                 variants = [({**v, p.name: x}, {**c, column: str(x)}) for v, c in variants
-                            for x in _unique(value)]
-            elif p.type == "array" and p.max_items and isinstance(value, list | tuple) \
-                    and len(value) > p.max_items:
-                chunks = [list(value[i:i + p.max_items]) for i in range(0, len(value), p.max_items)]
+                            for x in values]
+            elif size and isinstance(value, list | tuple) and len(value) > size:
+                chunks = [list(value[i:i + size]) for i in range(0, len(value), size)]
                 variants = [({**v, p.name: ch}, c) for v, c in variants for ch in chunks]
             else:
                 variants = [({**v, p.name: value}, c) for v, c in variants]
@@ -402,12 +405,11 @@ class Client:
         both = pl.concat([old, fresh], how="diagonal_relaxed")
         return both.unique(subset=["id"], keep="last", maintain_order=True) if "id" in both.columns else both
 
-    def _remember(self, name: str, key: Mapping[str, Any], frame: pl.DataFrame) -> None:
-        assert self.store is not None
+    def _remember(self, store: Store, name: str, key: Mapping[str, Any], frame: pl.DataFrame) -> None:
         ws = self.workspace_id()
-        self.store.put(ws, name, key, frame)
+        store.put(ws, name, key, frame)
         if name in HISTORY:
-            self.store.append_history(ws, name, frame)
+            store.append_history(ws, name, frame)
 
     def workspace_id(self) -> str:
         """The id of the key's workspace (asked once, then remembered)."""
@@ -428,13 +430,6 @@ class Client:
         from .pull import pull
 
         return pull(self, out, **kwargs)
-
-
-def _unique(values: Sequence[Any]) -> list[Any]:
-    seen: dict[Any, None] = {}
-    for v in values:
-        seen.setdefault(v, None)
-    return list(seen)
 
 
 def _split_windows(variants: list[tuple[dict[str, Any], dict[str, Any]]],

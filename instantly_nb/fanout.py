@@ -7,6 +7,10 @@ order they finish in. If any part fails, the others are cancelled and a
 :class:`~instantly_nb.errors.FanOutError` naming the part is raised (the original error is its
 ``__cause__``): there is never a silently partial frame.
 
+:func:`fan_out_values` checks the values a list given for a single-valued parameter fans out
+over: ``None`` or an empty value would send a request without that filter, whose workspace-wide
+answer would land in rows labelled with the missing value, so they are refused.
+
 Progress bars use ``tqdm.auto``; they are shown only for fetches of more than a few requests,
 only when the output is interactive, and never when ``INSTANTLY_NB_PROGRESS=0`` (report runs set
 it).
@@ -22,15 +26,30 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-from .errors import FanOutError, InstantlyError
+from .errors import FanOutError, InstantlyError, ParameterError
 
-__all__ = ["run_parts", "Progress", "progress_enabled"]
+__all__ = ["fan_out_values", "run_parts", "Progress", "progress_enabled"]
 
 T = TypeVar("T")
 P = TypeVar("P")
 
 PROGRESS_ENV = "INSTANTLY_NB_PROGRESS"
 PROGRESS_MIN_STEPS = 5  # fewer requests than this never show a bar
+
+
+def fan_out_values(where: str, values: Sequence[Any]) -> list[Any]:
+    """The distinct values of a fan-out list, in order; ParameterError for None or empty ones."""
+    if not values:
+        raise ParameterError(f"{where} is an empty list; pass at least one value.")
+    blank = [i for i, v in enumerate(values) if v is None or isinstance(v, str) and not v.strip()]
+    if blank:
+        raise ParameterError(
+            f"{where} has None or empty values at position(s) {blank[:10]}; each would send a "
+            "request without this filter. Remove them or pass only real values.")
+    seen: dict[Any, None] = {}
+    for v in values:
+        seen.setdefault(v, None)
+    return list(seen)
 
 
 def progress_enabled(flag: bool | None) -> bool:

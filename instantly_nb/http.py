@@ -3,8 +3,12 @@
 :class:`Requester` wraps one thread-safe ``httpx.Client``. Every request of instantly_nb goes
 through :meth:`Requester.send`, which
 
-* refuses anything that is not a read operation of ``ENDPOINTS`` (and an httpx request hook
-  refuses any other method/path pair, so even the raw ``httpx.Client`` cannot write);
+* refuses an endpoint that is not (a copy of) an entry of ``ENDPOINTS`` as it was at import, and
+  sends through :class:`~instantly_nb.guard.ReadOnlyTransport`, which refuses any request that is
+  not a read operation (so even the raw ``httpx.Client`` cannot write);
+* percent-encodes path parameter values, so a value is always exactly one path segment;
+* stops before each attempt, and wakes from waits, when the task it runs for is cancelled
+  (:mod:`instantly_nb.scope`);
 * takes a slot from the shared :class:`~instantly_nb.throttle.Throttle` on every attempt;
 * retries connection errors, timeouts, 408, 429 and 5xx with exponential backoff and full jitter,
   honouring ``Retry-After`` (seconds or HTTP-date) up to a cap;
@@ -24,8 +28,9 @@ import importlib.metadata
 import json
 import logging
 import random
-import re
 import time
+import types
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +38,9 @@ from typing import Any
 import httpx
 
 from . import errors
+from .endpoints import ENDPOINTS
+from .guard import ReadOnlyTransport, encode_segment
+from .scope import check_cancelled, interruptible_sleep
 from .spec import Endpoint
 from .throttle import Throttle
 
@@ -113,9 +121,16 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
-def _path_regex(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$")
+# The read operations as they were at import: an entry swapped into ENDPOINTS later is refused.
+_KNOWN: Mapping[str, Endpoint] = types.MappingProxyType(dict(ENDPOINTS))
+
+
+def _proxy_for(base_url: str) -> str | None:
+    """The proxy the environment names for ``base_url`` (HTTPS_PROXY, NO_PROXY...), if any."""
+    url = httpx.URL(base_url)
+    if urllib.request.proxy_bypass(url.host):
+        return None
+    return urllib.request.getproxies().get(url.scheme)
 
 
 class Requester:
@@ -131,14 +146,11 @@ class Requester:
         retry: RetryPolicy = RetryPolicy(),
         timeout: float | httpx.Timeout = 30.0,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = interruptible_sleep,
         seed: int | None = None,
         max_connections: int = 32,
     ):
         self._endpoints = endpoints
-        self._reads = [
-            (ep.method, _path_regex(ep.path)) for ep in endpoints.values()
-        ]
         self.throttle = throttle
         self.retry = retry
         self._sleep = sleep
@@ -152,9 +164,13 @@ class Requester:
                 "Accept": "application/json",
             },
             timeout=timeout,
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            event_hooks={"request": [self._guard]},
+            # every request, whatever sends it, goes through the read-only transport; proxies
+            # from the environment are applied inside it rather than by httpx's mounts
+            transport=ReadOnlyTransport(transport or httpx.HTTPTransport(
+                limits=httpx.Limits(max_connections=max_connections,
+                                    max_keepalive_connections=max_connections),
+                proxy=_proxy_for(base_url)), base_url),
+            trust_env=False,
         )
 
     def __repr__(self) -> str:
@@ -163,18 +179,9 @@ class Requester:
     def close(self) -> None:
         self._http.close()
 
-    # -- read-only guard ------------------------------------------------------------------
-    def _guard(self, request: httpx.Request) -> None:
-        path = request.url.path
-        if any(m == request.method and rx.match(path) for m, rx in self._reads):
-            return
-        raise errors.ReadOnlyError(
-            f"{request.method} {path} is not a read operation of the Instantly API; "
-            "instantly_nb never sends writes."
-        )
-
+    # -- read-only guard (the transport checks every request again) -----------------------
     def _check_endpoint(self, endpoint: Endpoint) -> None:
-        if self._endpoints.get(endpoint.name) is not endpoint:
+        if self._endpoints.get(endpoint.name) is not endpoint or _KNOWN.get(endpoint.name) != endpoint:
             raise errors.ReadOnlyError(
                 f"{endpoint.method} {endpoint.path} is not an entry of ENDPOINTS; "
                 "instantly_nb sends only the read operations listed there."
@@ -197,12 +204,14 @@ class Requester:
         subclass of :class:`~instantly_nb.errors.InstantlyError` on failure.
         """
         self._check_endpoint(endpoint)
-        url = endpoint.path.format(**{k: httpx.URL(path=str(v)).raw_path.decode() for k, v in (path_params or {}).items()})
+        url = endpoint.path.format(**{k: encode_segment(str(v)) for k, v in (path_params or {}).items()})
         display = endpoint.path  # the template never carries ids or secrets
         attempt = 0
         while True:
             attempt += 1
+            check_cancelled()
             self.throttle.acquire(endpoint.name)
+            check_cancelled()
             wait: float | None = None
             try:
                 self.requests_sent += 1
