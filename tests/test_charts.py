@@ -65,7 +65,7 @@ def ab_tidy() -> pl.DataFrame:
     df = pl.DataFrame({"step": [1, 1, 1, 2, 2, None], "variant": [0, 1, 2, 0, 1, None],
                        "sent": [2000, 2000, 2000, 40, 40, 300],
                        "unique_replies": [80, 160, 82, 2, 3, 9]})
-    return metrics.step_variants(df)
+    return metrics.step_variants(df, sequential=False)
 
 
 def test_step_variants_spec(ab_tidy: pl.DataFrame) -> None:

@@ -71,8 +71,11 @@ def test_campaign_totals_equal_daily_and_step_sums(client: Client,
             if step_field:
                 assert row[field] == steps.get(cid, {}).get(step_field, 0), (cid, field)
         assert row["contacted_count"] <= row["leads_count"]
-        if not window:  # in a window, a lead contacted before it may reply inside it
-            assert row["reply_count"] <= row["contacted_count"]
+        # per-lead counts are leads contacted in the window: never more than contacted
+        for per_lead in ("open_count", "open_count_unique", "reply_count_unique",
+                         "reply_count_automatic_unique", "link_click_count_unique"):
+            assert row[per_lead] <= row["contacted_count"], (cid, per_lead)
+        assert row["reply_count_automatic_unique"] <= row["reply_count_unique"]
         busy += row["emails_sent_count"] > 0
     assert busy >= 3
 
@@ -148,18 +151,21 @@ def test_leads_agree_with_campaign_analytics(server: DemoServer, client: Client)
     assert leads.height == totals["leads_count"]
     assert leads["id"].n_unique() == leads.height
     replied = leads.filter(pl.col("email_replied_step").is_not_null())
-    assert replied.height == totals["reply_count"]  # unique replies = distinct leads
+    # replies count automatic ones too (Instantly's guide): human = all - automatic
+    assert replied.height == totals["reply_count_unique"] - totals["reply_count_automatic_unique"]
     assert leads.filter(pl.col("email_open_count") > 0).height == totals["open_count"]
     assert leads.filter(pl.col("status") == -1).height == totals["bounced_count"]
     daily = client.fetch("campaigns.analytics_daily", campaign_id=camp.id)
-    assert leads["email_reply_count"].sum() == daily["replies"].sum()
+    assert leads["email_reply_count"].sum() == (daily["replies"].sum()
+                                                 - daily["replies_automatic"].sum())
 
 
 def test_unibox_holds_one_received_email_per_reply(server: DemoServer, client: Client) -> None:
     camp = _plain_campaigns(server)[1]
     totals = client.fetch("campaigns.analytics", id=camp.id).row(0, named=True)
     received = client.fetch("emails.list", campaign_id=camp.id, email_type="received")
-    assert received.filter(pl.col("is_auto_reply") == 0).height == totals["reply_count"]
+    assert received.filter(pl.col("is_auto_reply") == 0).height == (
+        totals["reply_count"] - totals["reply_count_automatic"])
     assert received.filter(pl.col("is_auto_reply") == 1).height == totals[
         "reply_count_automatic"]
     unread = client.fetch("emails.unread_count")["count"][0]

@@ -31,12 +31,17 @@ def steps(rows: list[tuple[object, object, int, int]], **extra: list[object]) ->
     }, schema_overrides={"step": pl.Int64, "variant": pl.Int64})
 
 
+def fixed(df: pl.DataFrame, **kw: object) -> pl.DataFrame:
+    """The fixed-horizon comparison (one look, z-test or Fisher)."""
+    return metrics.step_variants(df, sequential=False, **kw)  # type: ignore[arg-type]
+
+
 def row(df: pl.DataFrame, step: int, variant: int) -> dict[str, object]:
     return df.filter((pl.col("step") == step) & (pl.col("variant") == variant)).row(0, named=True)
 
 
 def test_clear_winner_and_loser() -> None:
-    out = metrics.step_variants(steps([(1, 0, 2000, 80), (1, 1, 2000, 160),
+    out = fixed(steps([(1, 0, 2000, 80), (1, 1, 2000, 160),
                                        (2, 0, 2000, 160), (2, 1, 2000, 80)]))
     win, lose = row(out, 1, 1), row(out, 2, 1)
     assert win["verdict"] == "winner" and lose["verdict"] == "loser"
@@ -49,7 +54,7 @@ def test_clear_winner_and_loser() -> None:
 
 
 def test_near_equal_variants_no_significant_difference() -> None:
-    out = metrics.step_variants(steps([(1, 0, 2000, 80), (1, 1, 2000, 82)]))
+    out = fixed(steps([(1, 0, 2000, 80), (1, 1, 2000, 82)]))
     b = row(out, 1, 1)
     assert b["verdict"] == "no significant difference"
     assert b["p_value"] > 0.5
@@ -57,7 +62,7 @@ def test_near_equal_variants_no_significant_difference() -> None:
 
 
 def test_tiny_samples_not_enough_data() -> None:
-    out = metrics.step_variants(steps([(1, 0, 30, 1), (1, 1, 30, 3)]))
+    out = fixed(steps([(1, 0, 30, 1), (1, 1, 30, 3)]))
     b = row(out, 1, 1)
     assert b["verdict"] == "not enough data"
     assert b["test"] == "fisher exact"
@@ -67,7 +72,7 @@ def test_tiny_samples_not_enough_data() -> None:
 
 def test_reference_values_for_a_three_variant_step() -> None:
     x, n = np.array([80, 112, 95]), np.array([2000, 2050, 1980])
-    out = metrics.step_variants(steps([(1, v, int(n[v]), int(x[v])) for v in range(3)]),
+    out = fixed(steps([(1, v, int(n[v]), int(x[v])) for v in range(3)]),
                                 level=0.9, alpha=0.05, power=0.9)
     low, high = proportion_confint(x, n, alpha=0.1, method="wilson")
     np.testing.assert_allclose(out["ci_low"].to_numpy(), low, atol=TOL)
@@ -91,14 +96,14 @@ def test_reference_values_for_a_three_variant_step() -> None:
 
 def test_min_lift_drives_power_and_not_enough_data() -> None:
     df = steps([(1, 0, 3000, 120), (1, 1, 3000, 126)])
-    out = metrics.step_variants(df, min_lift=0.01)
+    out = fixed(df, min_lift=0.01)
     b = row(out, 1, 1)
     h = proportion_effectsize(0.04 + 0.01, 0.04)
     ref = math.ceil(NormalIndPower().solve_power(effect_size=h, alpha=0.05, power=0.8))
     assert b["target_lift"] == 0.01 and b["sends_needed"] == ref
     # 3000 sends < ~6,700 needed for +1 point: the test is underpowered for that lift
     assert b["verdict"] == "not enough data"
-    powered = metrics.step_variants(steps([(1, 0, 9000, 360), (1, 1, 9000, 378)]),
+    powered = fixed(steps([(1, 0, 9000, 360), (1, 1, 9000, 378)]),
                                     min_lift=0.01)
     assert row(powered, 1, 1)["verdict"] == "no significant difference"
 
@@ -116,7 +121,7 @@ def test_null_step_or_variant_rows_are_reported_not_compared() -> None:
 
 
 def test_single_variant_zero_sends_and_all_successes() -> None:
-    out = metrics.step_variants(steps([(1, 0, 400, 12), (2, 0, 300, 9), (2, 1, 0, 0),
+    out = fixed(steps([(1, 0, 400, 12), (2, 0, 300, 9), (2, 1, 0, 0),
                                        (3, 0, 50, 50), (3, 1, 50, 45)]))
     only = row(out, 1, 0)
     assert only["verdict"] == "control" and "Only one variant" in only["reason"]
@@ -152,7 +157,8 @@ def test_open_metric_carries_caveat() -> None:
     assert set(out["success_col"]) == {"unique_opened"}
     assert out["successes"].to_list() == [400, 460]
     assert all("tracking" in c for c in out["caveat"])
-    assert set(metrics.step_variants(df)["caveat"]) == {""}
+    assert set(metrics.step_variants(df)["caveat"]) == {
+        "Automatic replies are included: the frame does not count them separately."}
 
 
 def test_sequential_uses_msprt() -> None:
@@ -177,8 +183,8 @@ def test_campaign_groups() -> None:
     df = steps([(1, 0, 2000, 80), (1, 1, 2000, 160), (1, 0, 2000, 80), (1, 1, 2000, 80)],
                campaign_id=["c1", "c1", "c2", "c2"])
     with pytest.raises(ValueError, match="by='campaign_id'"):
-        metrics.step_variants(df)
-    out = metrics.step_variants(df, by="campaign_id")
+        fixed(df, by=[])
+    out = fixed(df)  # grouped by campaign_id by default
     assert out.columns[0] == "campaign_id"
     verdicts = dict(zip(out["campaign_id"] + out["variant"].cast(pl.String), out["verdict"],
                         strict=True))

@@ -5,9 +5,18 @@ and a window ``(a, b)`` of history day indexes (inclusive). Every metric is coun
 it happened (opens on ``open_day``, replies on ``reply_day``...), so sums over days, over
 steps x variants and over campaigns agree with the totals for the same window.
 
-One meaning per field name: ``open_count`` is the number of distinct leads that opened (in
-campaign analytics and in the overview alike), ``*_unique_by_step`` counts (lead, step) pairs,
-``reply_count`` counts distinct leads that replied.
+One meaning per field name, chosen so that every per-lead count is a subset of the leads
+contacted in the same window (``contacted_count``, distinct leads sent to in the window):
+
+* ``open_count`` = ``open_count_unique`` = leads contacted in the window who opened in it; the
+  same holds for ``link_click_count_unique``, ``reply_count_unique`` and
+  ``reply_count_automatic_unique`` (their first event per lead);
+* ``*_unique_by_step`` count (lead, step) pairs on the day of the event;
+* replies follow Instantly's analytics guide: ``reply_count``, ``reply_count_unique`` and the
+  daily / step ``unique_replies`` count every replying lead, automatic replies included, and the
+  ``*_automatic*`` fields count the automatic ones, so human replies = unique - automatic. A lead
+  that sent an automatic reply sends no human reply (the generator keeps the two apart), so the
+  subtraction is exact.
 """
 
 from __future__ import annotations
@@ -33,26 +42,30 @@ def _count(col: str, w: Window) -> pl.Expr:
     return _in(col, w).sum().cast(pl.Int64)
 
 
+def _leads(event: str, w: Window) -> pl.Expr:
+    """Distinct leads contacted in the window whose ``event`` falls in it."""
+    return pl.col("lead").filter(_in(event, w) & pl.col("_contacted")).n_unique().cast(pl.Int64)
+
+
 def _total_exprs(w: Window) -> list[pl.Expr]:
     sent = _in("day", w)
-    leads_opened = pl.col("lead").filter(_in("open_day", w)).n_unique()
+    any_reply = _count("reply_day", w) + _count("auto_day", w)
     return [
         pl.col("lead").filter(sent).n_unique().cast(pl.Int64).alias("contacted_count"),
         sent.sum().cast(pl.Int64).alias("emails_sent_count"),
         (sent & pl.col("first")).sum().cast(pl.Int64).alias("new_leads_contacted_count"),
-        leads_opened.cast(pl.Int64).alias("open_count"),
-        _count("open_day", w).alias("open_count_unique"),
+        _leads("open_day", w).alias("open_count"),
+        _leads("open_day", w).alias("open_count_unique"),
         _count("open_day", w).alias("open_count_unique_by_step"),
-        _count("reply_day", w).alias("reply_count"),
-        _count("reply_day", w).alias("reply_count_unique"),
-        _count("reply_day", w).alias("reply_count_unique_by_step"),
+        any_reply.alias("reply_count"),
+        (_leads("reply_day", w) + _leads("auto_day", w)).alias("reply_count_unique"),
+        any_reply.alias("reply_count_unique_by_step"),
         _count("auto_day", w).alias("reply_count_automatic"),
-        _count("auto_day", w).alias("reply_count_automatic_unique"),
+        _leads("auto_day", w).alias("reply_count_automatic_unique"),
         _count("auto_day", w).alias("reply_count_automatic_unique_by_step"),
         pl.col("clicks").filter(_in("click_day", w)).sum().cast(pl.Int64)
         .alias("link_click_count"),
-        pl.col("lead").filter(_in("click_day", w)).n_unique().cast(pl.Int64)
-        .alias("link_click_count_unique"),
+        _leads("click_day", w).alias("link_click_count_unique"),
         _count("click_day", w).alias("link_click_count_unique_by_step"),
         (sent & pl.col("bounce")).sum().cast(pl.Int64).alias("bounced_count"),
         _count("unsub_day", w).alias("unsubscribed_count"),
@@ -94,7 +107,8 @@ def campaign_totals(sends: pl.DataFrame, w: Window) -> dict[int, dict[str, Any]]
     """Campaign index -> totals over the window (campaigns without rows are absent)."""
     if sends.height == 0:
         return {}
-    table = sends.group_by("c").agg(_total_exprs(w))
+    contacted = _in("day", w).any().over("c", "lead").alias("_contacted")
+    table = sends.with_columns(contacted).group_by("c").agg(_total_exprs(w))
     return {int(row["c"]): row for row in table.iter_rows(named=True)}
 
 
@@ -128,8 +142,8 @@ def _day_columns(sends: pl.DataFrame, w: Window) -> dict[str, np.ndarray]:
         "new_leads_contacted": _bincount(np.where(a("first"), day, -1), w),
         "opened": _bincount(a("open_day"), w, a("opens")),
         "unique_opened": _bincount(a("open_day"), w),
-        "replies": _bincount(a("reply_day"), w, a("replies")),
-        "unique_replies": _bincount(a("reply_day"), w),
+        "replies": _bincount(a("reply_day"), w, a("replies")) + _bincount(a("auto_day"), w),
+        "unique_replies": _bincount(a("reply_day"), w) + _bincount(a("auto_day"), w),
         "replies_automatic": _bincount(a("auto_day"), w),
         "unique_replies_automatic": _bincount(a("auto_day"), w),
         "clicks": _bincount(a("click_day"), w, a("clicks")),
@@ -174,8 +188,9 @@ def steps(sends: pl.DataFrame, w: Window, combos: list[tuple[int, int]],
         _count("day", w).alias("sent"),
         pl.col("opens").filter(_in("open_day", w)).sum().cast(pl.Int64).alias("opened"),
         _count("open_day", w).alias("unique_opened"),
-        pl.col("replies").filter(_in("reply_day", w)).sum().cast(pl.Int64).alias("replies"),
-        _count("reply_day", w).alias("unique_replies"),
+        (pl.col("replies").filter(_in("reply_day", w)).sum().cast(pl.Int64)
+         + _count("auto_day", w)).alias("replies"),
+        (_count("reply_day", w) + _count("auto_day", w)).alias("unique_replies"),
         _count("auto_day", w).alias("replies_automatic"),
         _count("auto_day", w).alias("unique_replies_automatic"),
         pl.col("clicks").filter(_in("click_day", w)).sum().cast(pl.Int64).alias("clicks"),

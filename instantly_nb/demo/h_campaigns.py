@@ -223,7 +223,8 @@ def subsequences_analytics(ws: Workspace, call: Call) -> list[dict[str, Any]]:
     rows = ws.sends.filter(pl.col("sub").is_in([s.index for s in subs]))
     found = {int(r["sub"]): r for r in rows.group_by("sub").agg(
         pl.len().alias("sent"), (pl.col("open_day") >= 0).sum().alias("opens"),
-        (pl.col("reply_day") >= 0).sum().alias("replies")).iter_rows(named=True)}
+        ((pl.col("reply_day") >= 0) | (pl.col("auto_day") >= 0)).sum().alias("replies"),
+    ).iter_rows(named=True)}
     out = []
     for s in sorted(subs, key=lambda s: s.id):
         got = found.get(s.index, {})

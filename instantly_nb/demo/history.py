@@ -113,7 +113,8 @@ def simulate(rng: np.random.Generator, plan: Plan, camp: CampaignDef, steps: lis
         clicked = opened & camp.link_tracking & (u[:, 2] < 0.09)
         p_reply = camp.base_reply * STEP_REPLY_FACTOR[min(s, 3)] * mult * f
         reply_day = d + rng.choice([0, 0, 1, 1, 2, 3], size=m)
-        replied = ~bounced & (u[:, 3] < p_reply) & (reply_day <= today)
+        # a lead that sent an automatic reply sends no human one: counts stay disjoint
+        replied = ~bounced & ~has_auto[idx] & (u[:, 3] < p_reply) & (reply_day <= today)
         auto = ~bounced & ~replied & ~has_auto[idx] & (u[:, 4] < 0.02)
         has_auto[idx[auto]] = True
         unsub_day = d + rng.integers(0, 3, size=m)

@@ -26,6 +26,7 @@ statistics in :mod:`~instantly_nb.metrics.stats`, :mod:`~instantly_nb.metrics.ba
 from __future__ import annotations
 
 from instantly_nb.metrics.ab import step_variants
+from instantly_nb.metrics.ab_settings import AB_DEFAULTS, ABSettings
 from instantly_nb.metrics.alerts import AlertRules, alerts
 from instantly_nb.metrics.bayes import prob_best
 from instantly_nb.metrics.definitions import DENOMINATORS, RATES, RateDef, rate
@@ -38,6 +39,8 @@ from instantly_nb.metrics.timeseries import trends
 from instantly_nb.metrics.timing import reply_delays, reply_timing
 
 __all__ = [
+    "AB_DEFAULTS",
+    "ABSettings",
     "DENOMINATORS",
     "RATES",
     "AlertRules",

@@ -133,7 +133,7 @@ RATES: dict[str, RateDef] = {
         RateDef("unsubscribe", "Unsubscribe rate", ("unsubscribed_count",), "contacted",
                 ("contacted", "sent"), "unsubscribed leads"),
         RateDef("opportunity", "Opportunity rate", ("total_opportunities",
-                                                    "unique_opportunities"),
+                                                    "unique_opportunities", "opportunities"),
                 "contacted", ("contacted", "sent"), "opportunities"),
         RateDef("interested", "Interested rate", ("total_interested",), "contacted",
                 ("contacted", "new_leads", "sent"), "interested opportunities"),
