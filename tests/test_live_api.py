@@ -317,3 +317,40 @@ def test_wide_account_window_500_is_split_and_deduplicated(caplog):
     assert sum("asking for" in r.getMessage() for r in caplog.records) == 2
     # two attempts on the wide window, two on 03-03..03-04, then the three parts that answer
     assert len(rec.requests) == 7
+
+
+# -- time zones -----------------------------------------------------------------------------------
+def test_reply_times_on_a_chosen_clock_and_live_step_texts():
+    from instantly_nb import metrics
+
+    items = [{"id": "s", "ue_type": 1, "step": "0_2_1", "thread_id": "t", "lead": "l@x.io",
+              "campaign_id": C1, "timestamp_email": "2026-03-01T20:00:00.000Z"},
+             {"id": "r", "ue_type": 2, "step": None, "thread_id": "t", "lead": "l@x.io",
+              "campaign_id": C1, "timestamp_email": "2026-03-01T23:30:00.000Z"}]
+    emails = frames.to_frame("emails.list", items)
+    utc = metrics.reply_delays(emails)
+    ny = metrics.reply_delays(emails, time_zone="America/New_York")
+    assert utc["hours"].to_list() == ny["hours"].to_list() == [3.5]
+    assert utc["step"].to_list() == ["2"]  # step 2 of the main sequence, variant B
+    assert str(ny["replied_at"].dtype) == "Datetime(time_unit='us', time_zone='America/New_York')"
+    assert ny["replied_at"][0].hour == 18 and utc["replied_at"][0].hour == 23
+    by_hour = metrics.replies_by_hour(emails, time_zone="America/New_York")
+    assert by_hour.height == 24 and by_hour.filter(pl.col("replies") > 0)["hour"].to_list() == [18]
+    assert metrics.replies_by_hour(emails).filter(pl.col("replies") > 0)["hour"].to_list() == [23]
+    timing = metrics.reply_timing(emails, time_zone="Asia/Tokyo")
+    assert timing.filter(pl.col("replies_in_bucket") > 0)["bucket"].to_list() == ["1-4h"]
+    with pytest.raises(ValueError, match="IANA"):
+        metrics.reply_delays(emails, time_zone="Mars/Olympus")
+
+
+def test_rows_of_deleted_campaigns_stay_and_are_labelled_when_names_are_joined():
+    from instantly_nb.notebook_helpers._common import Scope, display_names
+
+    campaigns = display_names(pl.DataFrame({"id": [C1], "name": ["Spring"]}))
+    scope = Scope(client=None, window=None, campaigns=campaigns, campaign_ids=[])
+    daily = pl.DataFrame({"campaign_id": [C1, C2, C3], "sent": [5, 7, 1],
+                          "campaign_name": [None, "Old promo", None]})
+    named = scope.with_names(daily)
+    assert named["campaign"].to_list() == ["Spring", "Old promo (deleted)",
+                                           f"{C3[:8]} (deleted)"]
+    assert named["sent"].sum() == 13

@@ -15,6 +15,7 @@ function                    input -> output
 ``trends``                  campaigns.analytics_daily -> period series with change
 ``reply_delays``            emails.list -> one row per reply with its delay
 ``reply_timing``            emails.list -> delay distribution per step
+``replies_by_hour``         emails.list -> replies per hour of the day in a chosen time zone
 ``rollup``                  frames with a workspace column -> pooled roll-up
 ==========================  ===========================================================
 
@@ -36,7 +37,7 @@ from instantly_nb.metrics.portfolio import rollup
 from instantly_nb.metrics.sequential import msprt_pvalue
 from instantly_nb.metrics.stats import proportion_ci, sample_size_2prop
 from instantly_nb.metrics.timeseries import trends
-from instantly_nb.metrics.timing import reply_delays, reply_timing
+from instantly_nb.metrics.timing import replies_by_hour, reply_delays, reply_timing
 
 __all__ = [
     "AB_DEFAULTS",
@@ -52,6 +53,7 @@ __all__ = [
     "prob_best",
     "proportion_ci",
     "rate",
+    "replies_by_hour",
     "reply_delays",
     "reply_timing",
     "rollup",

@@ -6,10 +6,15 @@ Each received email (``ue_type`` 2) is matched to the latest campaign email sent
 Only the first reply after each send counts, and automatic replies (``is_auto_reply`` = 1) are
 left out by default. Replies with no earlier send in the frame are kept as *unmatched* (no
 delay) and counted in ``reply_timing``'s ``unmatched_replies`` column, never dropped silently.
+
+Time zones: the API's analytics days are UTC days, but e-mails carry exact times.
+``time_zone=`` shows send and reply times on any clock (``replies_by_hour`` counts replies per
+hour of the day there); delays are the same on every clock.
 """
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,7 +41,8 @@ TIMING_TAIL: dict[str, pl.DataType] = {
 }
 
 
-def reply_delays(emails_df: pl.DataFrame, *, exclude_auto_replies: bool = True) -> pl.DataFrame:
+def reply_delays(emails_df: pl.DataFrame, *, exclude_auto_replies: bool = True,
+                 time_zone: str = "UTC") -> pl.DataFrame:
     """One row per reply: the send it answers, and the delay in hours.
 
     Parameters
@@ -46,19 +52,26 @@ def reply_delays(emails_df: pl.DataFrame, *, exclude_auto_replies: bool = True) 
         is_auto_reply optional).
     exclude_auto_replies : bool
         Leave out replies flagged ``is_auto_reply == 1`` (default).
+    time_zone : str
+        IANA zone (``"Europe/Berlin"``) in which ``sent_at`` and ``replied_at`` are shown;
+        ``UTC`` by default. Delays in hours do not depend on it.
 
     Returns
     -------
     pl.DataFrame
-        campaign_id, lead, thread_id, step (as text), sent_at, replied_at (UTC), hours,
-        matched (False when no earlier send was found; then sent_at and hours are null).
+        campaign_id, lead, thread_id, step (as text), sent_at, replied_at (in ``time_zone``),
+        hours, matched (False when no earlier send was found; then sent_at and hours are null).
+        ``step`` is the step number of the main sequence when the live API's
+        ``"<subsequence>_<step>_<variant>"`` text was split into ``step_number`` (see
+        :mod:`instantly_nb.drift`); other steps keep their text.
     """
     require(emails_df, EMAIL_COLS, "reply_delays(emails)")
+    zone = check_time_zone(time_zone)
     if emails_df.is_empty():
-        return empty(DELAY_SCHEMA)
+        return empty(_in_zone(DELAY_SCHEMA, zone))
     df = emails_df.with_columns(
         _utc(emails_df, "timestamp_email").alias("_ts"),
-        pl.col("step").cast(pl.String),
+        _step_text(emails_df),
         pl.coalesce(pl.col("thread_id").cast(pl.String),
                     pl.concat_str([pl.col("campaign_id"), pl.col("lead")], separator="|"))
         .alias("_key"),
@@ -88,7 +101,57 @@ def reply_delays(emails_df: pl.DataFrame, *, exclude_auto_replies: bool = True) 
         ["thread_id", "lead", "campaign_id", "sent_at"], keep="first", maintain_order=True
     )
     rest = out.filter(~pl.col("matched"))
-    return pl.concat([first, rest]).cast(DELAY_SCHEMA).sort("replied_at")  # type: ignore[arg-type]
+    both = pl.concat([first, rest]).cast(DELAY_SCHEMA).sort("replied_at")  # type: ignore[arg-type]
+    if zone == "UTC":
+        return both
+    return both.with_columns(pl.col("sent_at", "replied_at").dt.convert_time_zone(zone))
+
+
+def check_time_zone(time_zone: str) -> str:
+    """``time_zone`` when it names an IANA zone, else a ValueError saying what is accepted."""
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"time_zone {time_zone!r} is not an IANA time zone name; use e.g. "
+                         "'UTC', 'Europe/Berlin' or 'America/New_York'.") from None
+    return time_zone
+
+
+def _in_zone(schema: dict[str, pl.DataType], zone: str) -> dict[str, pl.DataType]:
+    return {k: pl.Datetime("us", zone) if isinstance(v, pl.Datetime) else v
+            for k, v in schema.items()}
+
+
+def _step_text(emails_df: pl.DataFrame) -> pl.Expr:
+    raw = pl.col("step").cast(pl.String)
+    if not {"step_number", "step_subsequence"} <= set(emails_df.columns):
+        return raw
+    main = pl.col("step_subsequence").fill_null(0) == 0
+    return pl.when(main & pl.col("step_number").is_not_null()) \
+        .then(pl.col("step_number").cast(pl.String)).otherwise(raw).alias("step")
+
+
+def replies_by_hour(emails_df: pl.DataFrame, *, time_zone: str = "UTC",
+                    exclude_auto_replies: bool = True) -> pl.DataFrame:
+    """Replies per hour of the day on the clock of ``time_zone``.
+
+    Analytics days of the API are UTC days; e-mails carry exact times, so when people reply can
+    be read on any clock.
+
+    Returns
+    -------
+    pl.DataFrame
+        hour (0-23, every hour present), replies, share (of all replies counted).
+    """
+    delays = reply_delays(emails_df, exclude_auto_replies=exclude_auto_replies,
+                          time_zone=time_zone)
+    counts = delays.group_by(pl.col("replied_at").dt.hour().cast(pl.Int64).alias("hour")).agg(
+        pl.len().cast(pl.Int64).alias("replies"))
+    hours = pl.DataFrame({"hour": list(range(24))}, schema={"hour": pl.Int64})
+    out = hours.join(counts, on="hour", how="left").with_columns(pl.col("replies").fill_null(0))
+    total = int(out["replies"].sum())
+    return out.with_columns((pl.col("replies") / total if total else pl.lit(None, pl.Float64))
+                            .alias("share")).sort("hour")
 
 
 def _utc(df: pl.DataFrame, col: str) -> pl.Expr:
@@ -108,6 +171,7 @@ def reply_timing(
     *,
     exclude_auto_replies: bool = True,
     bucket_hours: Sequence[float] = BUCKET_HOURS,
+    time_zone: str = "UTC",
 ) -> pl.DataFrame:
     """Distribution of reply delays per step (or other group), in hour buckets.
 
@@ -121,6 +185,9 @@ def reply_timing(
         Leave out automatic replies (default).
     bucket_hours : sequence of float
         Increasing bucket edges in hours; a last open bucket holds longer delays.
+    time_zone : str
+        Zone of the timestamps behind the figures (see :func:`reply_delays`); the delays and
+        therefore the buckets are the same in every zone.
 
     Returns
     -------
@@ -134,7 +201,8 @@ def reply_timing(
     edges = [float(e) for e in bucket_hours]
     if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)) or edges[0] <= 0:
         raise ValueError(f"bucket_hours must be positive and increasing, got {bucket_hours!r}")
-    delays = reply_delays(emails_df, exclude_auto_replies=exclude_auto_replies)
+    delays = reply_delays(emails_df, exclude_auto_replies=exclude_auto_replies,
+                          time_zone=time_zone)
     require(delays, groups, "reply_timing")
     schema = {**{c: DELAY_SCHEMA[c] for c in groups}, **TIMING_TAIL}
     if delays.is_empty():

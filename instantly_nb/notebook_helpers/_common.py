@@ -149,9 +149,15 @@ class Scope:
                         strict=True))
 
     def with_names(self, frame: pl.DataFrame, id_column: str = "campaign_id") -> pl.DataFrame:
-        """``frame`` with a ``campaign`` display-name column first (from ``id_column``)."""
-        names = pl.col(id_column).replace_strict(self.names(), default=pl.col(id_column),
-                                                 return_dtype=pl.String)
+        """``frame`` with a ``campaign`` display-name column first (from ``id_column``).
+
+        Rows of campaigns that no longer exist (the API keeps sending analytics of deleted
+        campaigns) stay, named ``"<name or short id> (deleted)"``.
+        """
+        gone = pl.col("campaign_name") if "campaign_name" in frame.columns else pl.lit(None)
+        gone = pl.format("{} (deleted)", pl.coalesce(gone.cast(pl.String),
+                                                    pl.col(id_column).cast(pl.String).str.slice(0, 8)))
+        names = pl.col(id_column).replace_strict(self.names(), default=gone, return_dtype=pl.String)
         rest = [c for c in frame.columns if c != "campaign"]
         return frame.with_columns(names.alias("campaign")).select(["campaign", *rest])
 
