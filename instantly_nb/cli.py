@@ -30,7 +30,8 @@ __all__ = ["main"]
 
 
 def _client(demo: bool, cache: str | None = None):  # type: ignore[no-untyped-def]
-    from .client import KEY_ENV, Client
+    from .client import Client
+    from .settings import KEY_ENV
 
     if demo or not os.environ.get(KEY_ENV):
         return Client.demo(cache=cache)

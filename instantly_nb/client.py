@@ -16,71 +16,37 @@ thin named methods over the same entries of :data:`instantly_nb.ENDPOINTS`. Behi
   fans out into one request per value, with that value added as a column;
 * the parts run on a bounded thread pool under the client's one throttle;
 * frames can be kept in a parquet snapshot store (``cache=``) and re-served with no HTTP.
+
+Splitting and running a call is :mod:`instantly_nb.parts`; key, address and pacing come from
+:mod:`instantly_nb.settings`; what the client does per endpoint beyond the OpenAPI document
+(views, window limits, fan-out columns, history, incremental refresh) is declared in
+:mod:`instantly_nb.endpoint_facts`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
 
-from . import fallbacks, frames
+from . import frames, parts, settings
+from .endpoint_facts import EVERY_ACCOUNT, HISTORY, INCREMENTAL, VIEWS, entry_of, names
 from .endpoints import ENDPOINTS
 from .errors import ConfigurationError, ParameterError, UnknownEndpointError
-from .fanout import Progress, fan_out_values, progress_enabled, run_parts
+from .fanout import progress_enabled
 from .http import Requester, RetryPolicy
 from .paginate import iter_pages
-from .params import Prepared, batch_size, prepare
+from .params import prepare
+from .parts import Part
+from .pull import pull as pull_workspace
 from .resources import Resource, attach_resources
-from .scope import current_store, interruptible_sleep
+from .scope import current_store
 from .spec import Endpoint
 from .store import DEFAULT_TTL, Store
-from .throttle import DEFAULT_ENDPOINT_WINDOWS, Throttle, Window
 
-__all__ = ["Client", "VIEWS", "DEFAULT_BASE_URL", "connect"]
-
-DEFAULT_BASE_URL = "https://api.instantly.ai"
-KEY_ENV = "INSTANTLY_API_KEY"
-URL_ENV = "INSTANTLY_BASE_URL"
-# Pacing for clients created without explicit rates, e.g. "rate_per_second=95,emails.list=19"
-# (report runs on the demo workspace pass the demo server's relaxed limits to their kernels).
-PACING_ENV = "INSTANTLY_NB_PACING"
-
-# Frames shaped differently from the raw entry they come from.
-VIEWS: dict[str, str] = {
-    "accounts.warmup_daily": "accounts.warmup_analytics",
-    "accounts.warmup_summary": "accounts.warmup_analytics",
-}
-# Longest date window one request may cover (the API answers 413 beyond it).
-MAX_WINDOW_DAYS = {"accounts.analytics_daily": 31}
-# Column added when a list fans out over a single-valued parameter named ``id``.
-ID_COLUMN = {
-    "campaigns": "campaign_id",
-    "subsequences": "subsequence_id",
-    "lead_lists": "list_id",
-}
-# Point-in-time data the API keeps no history of: each fresh fetch is added to a dated history.
-HISTORY = frozenset({"accounts.warmup_summary", "accounts.list", "inbox_placement_tests.list",
-                     "inbox_placement_analytics.stats_by_test"})
-# Incremental refresh of large listings: (endpoint, column that only grows, how to resume).
-INCREMENTAL = {"leads.list": ("id", "starting_after"),
-               "emails.list": ("timestamp_created", "min_timestamp_created")}
-
-
-@dataclass
-class _Part:
-    prepared: Prepared
-    columns: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        shown = {**self.columns, **{k: v for k, v in self.prepared.canonical().items()
-                                    if k in ("start_date", "end_date")}}
-        return ", ".join(f"{k}={v}" for k, v in shown.items()) or "the request"
+__all__ = ["Client", "connect"]
 
 
 class Client:
@@ -160,36 +126,16 @@ class Client:
         transport: Any = None,
         sleep: Callable[[float], None] | None = None,
     ):
-        key = api_key if api_key is not None else os.environ.get(KEY_ENV)
-        if not key or not key.strip():
-            raise ConfigurationError(
-                "No Instantly API key: pass Client(api_key=...) or set INSTANTLY_API_KEY. Create a "
-                "V2 key in the Instantly app under Settings > Integrations > API Keys; the scope "
-                "all:read is enough. To try instantly_nb without a key, use Client.demo()."
-            )
-        url = (base_url or os.environ.get(URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"base_url must start with http:// or https://, got {url!r}.")
-        env_pacing = parse_pacing(os.environ.get(PACING_ENV, ""))
-        rate_per_second = rate_per_second or env_pacing.pop("rate_per_second", 95)
-        rate_per_minute = rate_per_minute or env_pacing.pop("rate_per_minute", 5_800)
-        env_pacing.pop("rate_per_second", None)
-        env_pacing.pop("rate_per_minute", None)
-        per_minute = {name: windows[0].limit for name, windows in DEFAULT_ENDPOINT_WINDOWS.items()}
-        per_minute.update(env_pacing)
-        if endpoint_per_minute is not None:
-            per_minute = dict(endpoint_per_minute)
+        key = settings.api_key(api_key)
+        url = settings.base_url(base_url)
         # ``sleep`` (for tests) replaces the waits between retries; pacing always waits in
         # real time, its clock being real. Both waits wake up at once when the task they serve
         # is cancelled (see instantly_nb.scope).
+        self.throttle = settings.make_throttle(rate_per_second, rate_per_minute,
+                                               endpoint_per_minute)
         kwargs: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
-        self.throttle = Throttle(
-            (Window(rate_per_second, 1.0), Window(rate_per_minute, 60.0)),
-            {name: (Window(n, 60.0),) for name, n in per_minute.items()},
-            sleep=interruptible_sleep,
-        )
         self._requester = Requester(
-            api_key=key.strip(), base_url=url, endpoints=ENDPOINTS, throttle=self.throttle,
+            api_key=key, base_url=url, endpoints=ENDPOINTS, throttle=self.throttle,
             retry=retry or RetryPolicy(), timeout=timeout, transport=transport,
             max_connections=max(32, max_workers * 2), **kwargs,
         )
@@ -258,9 +204,9 @@ class Client:
     # -- the generic entry point ----------------------------------------------------------
     def endpoint(self, name: str) -> Endpoint:
         """The table entry behind ``name`` (an ENDPOINTS key or a view)."""
-        entry = ENDPOINTS.get(VIEWS.get(name, name))
+        entry = ENDPOINTS.get(entry_of(name))
         if entry is None:
-            close = sorted(n for n in [*ENDPOINTS, *VIEWS] if n.split(".")[0] == name.split(".")[0])
+            close = sorted(n for n in names() if n.split(".")[0] == name.split(".")[0])
             raise UnknownEndpointError(
                 f"No endpoint named {name!r}. "
                 + (f"Known names for this resource: {', '.join(close)}." if close
@@ -285,7 +231,7 @@ class Client:
         """
         endpoint = self.endpoint(name)
         params = self._fill_defaults(endpoint, params)
-        parts = self._plan(endpoint, params)
+        planned = self._plan(endpoint, params)
         cache_key = {k: v for k, v in sorted(params.items()) if v is not None}
         store: Store | None = current_store(self.store)  # a pull's own store, else the client's
         if store is not None and not refresh:
@@ -293,11 +239,11 @@ class Client:
             if hit is not None:
                 return hit.frame
             stale = store.get(self.workspace_id(), name, cache_key, ttl=None)
-            if stale is not None and name in INCREMENTAL and len(parts) == 1:
-                frame = self._incremental(name, endpoint, parts[0], stale.frame, max_pages)
+            if stale is not None and name in INCREMENTAL and len(planned) == 1:
+                frame = self._incremental(name, endpoint, planned[0], stale.frame, max_pages)
                 self._remember(store, name, cache_key, frame)
                 return frame
-        frame = self._run(name, endpoint, parts, max_pages)
+        frame = self._run(name, endpoint, planned, max_pages)
         if store is not None:
             self._remember(store, name, cache_key, frame)
         return frame
@@ -331,77 +277,33 @@ class Client:
             more = isinstance(last, dict) and bool(last.get("items")) and bool(last.get("next_starting_after"))
         return frames.from_bodies(name, bodies), more
 
-    # -- planning -------------------------------------------------------------------------
+    # -- planning and execution (see instantly_nb.parts) ---------------------------------
     def _fill_defaults(self, endpoint: Endpoint, params: dict[str, Any]) -> dict[str, Any]:
         """Analytics over accounts default to every account of the workspace."""
-        if endpoint.name in ("accounts.warmup_analytics", "accounts.analytics_daily"):
+        if endpoint.name in EVERY_ACCOUNT:
             if params.get("emails") is None:
                 accounts = self.fetch("accounts.list")
                 emails = accounts["email"].to_list() if "email" in accounts.columns else []
                 params = {**params, "emails": emails}
         return params
 
-    def _plan(self, endpoint: Endpoint, params: Mapping[str, Any]) -> list[_Part]:
-        """Split one call into the requests the API allows, validating each."""
-        known = {p.name for p in endpoint.params}
-        if set(params) - known:
-            prepare(endpoint, params)  # raises ParameterError naming the unknown parameters
-        variants: list[tuple[dict[str, Any], dict[str, Any]]] = [({}, {})]
-        for p in endpoint.params:
-            value = params.get(p.name)
-            if value is None:
-                continue
-            size = batch_size(endpoint, p)
-            if p.type != "array" and isinstance(value, list | tuple):
-                column = ID_COLUMN.get(endpoint.resource, "id") if p.name == "id" else p.name
-                values = fan_out_values(f"{endpoint.name}: {p.name}", value)
-                variants = [({**v, p.name: x}, {**c, column: str(x)}) for v, c in variants
-                            for x in values]
-            elif size and isinstance(value, list | tuple) and len(value) > size:
-                chunks = [list(value[i:i + size]) for i in range(0, len(value), size)]
-                variants = [({**v, p.name: ch}, c) for v, c in variants for ch in chunks]
-            else:
-                variants = [({**v, p.name: value}, c) for v, c in variants]
-        if endpoint.name in MAX_WINDOW_DAYS:
-            variants = _split_windows(variants, MAX_WINDOW_DAYS[endpoint.name])
-        if "emails" in {p.name for p in endpoint.params} and params.get("emails") == []:
-            return []  # no accounts: an empty frame, without asking the API for nothing
-        return [_Part(prepare(endpoint, v), c) for v, c in variants]
+    def _plan(self, endpoint: Endpoint, params: Mapping[str, Any]) -> list[Part]:
+        return parts.plan(endpoint, params)
 
-    # -- execution ------------------------------------------------------------------------
-    def _run(self, name: str, endpoint: Endpoint, parts: Sequence[_Part],
+    def _run(self, name: str, endpoint: Endpoint, planned: list[Part],
              max_pages: int | None) -> pl.DataFrame:
-        enabled = progress_enabled(self.progress)
-        with Progress(enabled, len(parts) if len(parts) > 1 else None, name) as bar:
-            def one(part: _Part) -> pl.DataFrame:
-                def walk(prepared: Prepared) -> list[Any]:
-                    return list(iter_pages(
-                        self._requester.send, endpoint, path_params=prepared.path,
-                        query=prepared.query, body=prepared.body, max_pages=max_pages,
-                        on_page=(lambda _n: bar.update()) if len(parts) == 1 else None,
-                    ))
+        return parts.run(self, self._requester.send, name, endpoint, planned, max_pages=max_pages,
+                         progress=progress_enabled(self.progress))
 
-                bodies = fallbacks.fetch_bodies(self, endpoint, part.prepared, walk)
-                return _with_columns(frames.from_bodies(name, bodies), part.columns)
-
-            results = run_parts(one, parts, max_workers=self.max_workers,
-                                describe=_Part.describe, progress=bar if len(parts) > 1 else None)
-        if not results:
-            return _with_columns(frames.empty(name), {c: None for c in _columns(parts)})
-        out = pl.concat(results, how="diagonal_relaxed") if len(results) > 1 else results[0]
-        if name in MAX_WINDOW_DAYS or endpoint.name == "accounts.warmup_analytics":
-            out = out.unique(maintain_order=True)
-        return out
-
-    def _incremental(self, name: str, endpoint: Endpoint, part: _Part, old: pl.DataFrame,
+    def _incremental(self, name: str, endpoint: Endpoint, part: Part, old: pl.DataFrame,
                      max_pages: int | None) -> pl.DataFrame:
-        column, resume = INCREMENTAL[name]
+        column, resume = INCREMENTAL[name].column, INCREMENTAL[name].resume
         if old.is_empty() or column not in old.columns:
             return self._run(name, endpoint, [part], max_pages)
         last = old[column].max()
         extra = {resume: last}
         merged = {**part.prepared.canonical(), **extra}
-        fresh = self._run(name, endpoint, [_Part(prepare(endpoint, merged), part.columns)], max_pages)
+        fresh = self._run(name, endpoint, [Part(prepare(endpoint, merged), part.columns)], max_pages)
         both = pl.concat([old, fresh], how="diagonal_relaxed")
         return both.unique(subset=["id"], keep="last", maintain_order=True) if "id" in both.columns else both
 
@@ -427,78 +329,7 @@ class Client:
 
     def pull(self, out: str | os.PathLike[str] | None = None, **kwargs: Any) -> pl.DataFrame:
         """Fetch every endpoint worth fetching into the store; see :func:`instantly_nb.pull.pull`."""
-        from .pull import pull
-
-        return pull(self, out, **kwargs)
-
-
-def _split_windows(variants: list[tuple[dict[str, Any], dict[str, Any]]],
-                   days: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    out = []
-    for v, c in variants:
-        start, end = v.get("start_date"), v.get("end_date")
-        if start is None or end is None:
-            out.append((v, c))
-            continue
-        s, e = _as_date(start), _as_date(end)
-        while s <= e:
-            stop = min(e, s + dt.timedelta(days=days - 1))
-            out.append(({**v, "start_date": s, "end_date": stop}, c))
-            s = stop + dt.timedelta(days=1)
-    return out
-
-
-def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ParameterError(f"{value!r} is not a date (YYYY-MM-DD).") from None
-
-
-def _columns(parts: Sequence[_Part]) -> list[str]:
-    return list(parts[0].columns) if parts else []
-
-
-def _with_columns(frame: pl.DataFrame, columns: Mapping[str, Any]) -> pl.DataFrame:
-    """Add fan-out columns (as String) in front, unless the frame already has them."""
-    new = [pl.lit(v, dtype=pl.String).alias(k) for k, v in columns.items() if k not in frame.columns]
-    if not new:
-        return frame
-    names = [e.meta.output_name() for e in new]
-    return frame.with_columns(new).select(names + [c for c in frame.columns])
-
-
-def format_pacing(pacing: Mapping[str, Any]) -> str:
-    """``Client.demo``-style pacing settings as the text of ``INSTANTLY_NB_PACING``."""
-    parts = [f"{k}={int(pacing[k])}" for k in ("rate_per_second", "rate_per_minute") if k in pacing]
-    parts += [f"{name}={int(n)}" for name, n in (pacing.get("endpoint_per_minute") or {}).items()]
-    return ",".join(parts)
-
-
-def parse_pacing(text: str) -> dict[str, int]:
-    """The settings of ``INSTANTLY_NB_PACING`` ("rate_per_second=95,emails.list=19")."""
-    out: dict[str, int] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        try:
-            number = int(value)
-        except ValueError:
-            number = 0
-        if not sep or number < 1:
-            raise ConfigurationError(
-                f"{PACING_ENV} must look like 'rate_per_second=95,rate_per_minute=5800,"
-                f"emails.list=19' (positive whole numbers); got {text!r}.")
-        out[name.strip()] = number
-    return out
-
-
-def default_cache_dir() -> Path:
-    """Where ``instantly-nb pull`` and notebooks keep snapshots unless told otherwise."""
-    return Path(os.environ.get("INSTANTLY_NB_CACHE", "~/.cache/instantly_nb")).expanduser()
+        return pull_workspace(self, out, **kwargs)
 
 
 def connect(**kwargs: Any) -> Client:
@@ -508,6 +339,6 @@ def connect(**kwargs: Any) -> Client:
     in the environment and on the demo workspace (no key, no network) when it is not. A report
     run sets ``INSTANTLY_BASE_URL`` too, so all its notebooks share one server.
     """
-    if os.environ.get(KEY_ENV):
+    if os.environ.get(settings.KEY_ENV):
         return Client(**kwargs)
     return Client.demo(**kwargs)

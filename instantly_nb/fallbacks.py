@@ -23,16 +23,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import APIError, ServerError
 from .params import Prepared, prepare
 from .spec import Endpoint
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
+    import polars as pl
 
-__all__ = ["COUNT_LEADS_MESSAGE", "fetch_bodies", "retry_limit"]
+__all__ = ["COUNT_LEADS_MESSAGE", "Source", "fetch_bodies", "retry_limit"]
+
+
+class Source(Protocol):
+    """What a fallback needs of a client (a :class:`~instantly_nb.Client` is one)."""
+
+    max_workers: int
+
+    def fetch(self, name: str, **params: Any) -> pl.DataFrame: ...
 
 log = logging.getLogger("instantly_nb.fallbacks")
 
@@ -79,7 +87,7 @@ def retry_limit(endpoint: Endpoint, query: Mapping[str, Any] | None,
     return None
 
 
-def fetch_bodies(client: Client, endpoint: Endpoint, prepared: Prepared, walk: Walk) -> list[Any]:
+def fetch_bodies(client: Source, endpoint: Endpoint, prepared: Prepared, walk: Walk) -> list[Any]:
     """The answer bodies of one request (all its pages), by a fallback when the API fails.
 
     ``walk(prepared)`` fetches every page of one prepared request.
@@ -119,7 +127,7 @@ def _only_asked(emails: Any, bodies: list[Any]) -> list[Any]:
     return out
 
 
-def _per_campaign(client: Client, endpoint: Endpoint, values: dict[str, Any],
+def _per_campaign(client: Source, endpoint: Endpoint, values: dict[str, Any],
                   walk: Walk) -> list[Any]:
     from .fanout import run_parts
 

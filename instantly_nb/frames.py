@@ -50,7 +50,6 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from itertools import repeat
 from typing import Any
@@ -58,12 +57,12 @@ from typing import Any
 import polars as pl
 
 from .drift import DERIVED, NULL_TEXT, add_derived, clean_rows
+from .endpoint_facts import VIEWS, fields_of
 from .endpoints import ENDPOINTS
 from .errors import ResponseShapeError, UnknownEndpointError
 from .spec import Endpoint, Field, csv_column
 
-__all__ = ["VIEWS", "View", "empty", "from_bodies", "polars_dtype", "records", "schema",
-           "to_frame"]
+__all__ = ["empty", "from_bodies", "polars_dtype", "records", "schema", "to_frame"]
 
 UTC = pl.Datetime("us", "UTC")
 _SCALARS: dict[str, pl.DataType] = {
@@ -77,16 +76,6 @@ _BUILD_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError
 _EMPTY: dict[str, Any] = {}
 _NONE = type(None)
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-
-
-@dataclass(frozen=True)
-class View:
-    """A frame read from another endpoint's answers (``source``) by its own ``extract``."""
-
-    name: str
-    source: str
-    fields: tuple[Field, ...]
-    extract: Callable[[Any], list[dict[str, Any]]]
 
 
 def polars_dtype(dtype: str) -> pl.DataType:
@@ -186,7 +175,7 @@ def records(endpoint: Endpoint | str, body: Any) -> list[dict[str, Any]]:
     """
     name = endpoint if isinstance(endpoint, str) else endpoint.name
     if name in VIEWS:
-        return VIEWS[name].extract(body)
+        return _VIEW_RECORDS[name](body)
     ep = endpoint if isinstance(endpoint, Endpoint) else _endpoint(name)
     if ep.envelope == "keyed":
         return _warmup_daily(body)
@@ -209,11 +198,13 @@ def _endpoint(name: str) -> Endpoint:
     except KeyError:
         raise UnknownEndpointError(
             f"no endpoint or view named {name!r}; see instantly_nb.endpoints.ENDPOINTS "
-            f"and instantly_nb.frames.VIEWS for the names") from None
+            f"and instantly_nb.endpoint_facts.VIEWS for the names") from None
 
 
 def _fields(name: str) -> tuple[Field, ...]:
-    return VIEWS[name].fields if name in VIEWS else _endpoint(name).fields
+    if name in VIEWS:
+        return fields_of(name)
+    return _endpoint(name).fields
 
 
 def schema(name: str) -> dict[str, pl.DataType]:
@@ -495,14 +486,8 @@ def from_bodies(name: str, bodies: Iterable[Any]) -> pl.DataFrame:
     return to_frame(name, rows)
 
 
-_WARMUP = ENDPOINTS["accounts.warmup_analytics"]
-VIEWS: dict[str, View] = {
-    "accounts.warmup_daily": View(
-        "accounts.warmup_daily", _WARMUP.name, _WARMUP.fields, _warmup_daily),
-    "accounts.warmup_summary": View(
-        "accounts.warmup_summary", _WARMUP.name,
-        (Field("email", "str"), Field("sent", "int"), Field("landed_inbox", "int"),
-         Field("landed_spam", "int"), Field("received", "int"), Field("health_score", "float"),
-         Field("health_score_label", "str")),
-        _warmup_summary),
+# How each view of endpoint_facts.VIEWS reads its source's answers.
+_VIEW_RECORDS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
+    "accounts.warmup_daily": _warmup_daily,
+    "accounts.warmup_summary": _warmup_summary,
 }

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -34,13 +34,19 @@ from .fanout import Progress, progress_enabled
 from .http import count_requests
 from .store import Store
 
-if TYPE_CHECKING:
-    from .client import Client
-
-__all__ = ["pull", "Step", "SWEEP"]
+__all__ = ["pull", "Step", "SWEEP", "Workspace"]
 
 Frames = Mapping[str, pl.DataFrame]
 FATAL = (AuthenticationError, PaymentRequiredError)
+
+
+class Workspace(Protocol):
+    """What the sweep needs of a client (a :class:`~instantly_nb.Client` is one)."""
+
+    store: Store | None
+    progress: bool | None
+
+    def fetch(self, name: str, **params: Any) -> pl.DataFrame: ...
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,7 @@ def _empty_fanout(params: Mapping[str, Any]) -> bool:
 
 
 def pull(
-    client: Client,
+    client: Workspace,
     out: str | os.PathLike[str] | None = None,
     *,
     days: int = 90,

@@ -12,24 +12,22 @@ import functools
 import inspect
 import keyword as keyword_module
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from .endpoint_facts import EVERY_ACCOUNT, VIEWS, entry_of, names
 from .endpoints import ENDPOINTS
 from .spec import Endpoint
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from .client import Client
+__all__ = ["Fetcher", "Resource", "attach_resources", "resource_names"]
 
-__all__ = ["Resource", "attach_resources", "resource_names"]
 
-_VIEW_DOCS = {
-    "accounts.warmup_daily": "one row per account e-mail and date: sent, landed_inbox, "
-    "landed_spam, received. ``emails`` defaults to every account; batched 100 a request.",
-    "accounts.warmup_summary": "one row per account e-mail: sent, landed_inbox, landed_spam, "
-    "received, health_score, health_score_label. ``emails`` defaults to every account.",
-}
+class Fetcher(Protocol):
+    """What the named methods need of a client: ``fetch(name, **params)``."""
+
+    def fetch(self, name: str, **params: Any) -> pl.DataFrame: ...
 
 
 def resource_names() -> list[str]:
@@ -39,7 +37,7 @@ def resource_names() -> list[str]:
 class Resource:
     """The named methods of one resource (``client.campaigns``, ``client.accounts``, ...)."""
 
-    def __init__(self, client: Client, name: str):
+    def __init__(self, client: Fetcher, name: str):
         self._client = client
         self._name = name
 
@@ -68,6 +66,8 @@ def _describe(endpoint: Endpoint) -> str:
             flags.append(p.format)
         if p.enum:
             flags.append("one of " + ", ".join(map(str, p.enum[:12])) + ("..." if len(p.enum) > 12 else ""))
+        if p.name == "emails" and endpoint.name in EVERY_ACCOUNT:
+            flags.append("every account of the workspace by default")
         if p.max_items:
             flags.append(f"at most {p.max_items} per request (batched automatically)")
         lines.append(f"{p.name} : {kind}{', ' + '; '.join(flags) if flags else ''}")
@@ -101,22 +101,21 @@ def _method(name: str, endpoint: Endpoint, doc: str | None = None) -> Any:
 
 @functools.cache
 def _namespace_classes() -> dict[str, type[Resource]]:
-    from .client import VIEWS
-
     classes: dict[str, type[Resource]] = {}
-    names = list(ENDPOINTS) + list(VIEWS)
     for resource in resource_names():
         attrs: dict[str, Any] = {"__doc__": f"Named reads of the {resource} resource."}
-        for name in names:
+        for name in names():
             if name.split(".", 1)[0] != resource:
                 continue
-            endpoint = ENDPOINTS[VIEWS.get(name, name)]
-            attrs[name.split(".", 1)[1]] = _method(name, endpoint, _VIEW_DOCS.get(name))
+            endpoint = ENDPOINTS[entry_of(name)]
+            view = VIEWS.get(name)
+            doc = f"The {name} view: {view.summary}." if view else None
+            attrs[name.split(".", 1)[1]] = _method(name, endpoint, doc)
         classes[resource] = type(f"{resource.title().replace('_', '')}Resource", (Resource,), attrs)
     return classes
 
 
-def attach_resources(client: Client) -> None:
+def attach_resources(client: Fetcher) -> None:
     """Give ``client`` one attribute per resource."""
     for resource, cls in _namespace_classes().items():
         setattr(client, resource, cls(client, resource))

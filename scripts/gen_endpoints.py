@@ -36,6 +36,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from instantly_nb import endpoint_facts as facts
 from instantly_nb.spec import csv_column
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -490,7 +491,35 @@ def render_doc(entries: list[dict[str, Any]]) -> str:
         columns = sum(2 if f[2] else 1 for f in e["fields"])
         lines.append(f"| `{e['name']}` | {e['method']} | `{e['path']}` | {e['pagination']} "
                      f"| {e['envelope']} | {columns} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + render_facts()) + "\n"
+
+
+def render_facts() -> list[str]:
+    """What the client does beyond the document, as declared in ``instantly_nb/endpoint_facts.py``."""
+    lines = ["", "## Beyond the document", "",
+             "Declared once in `instantly_nb/endpoint_facts.py` and read by the client.", "",
+             "| name | what the client does |", "| --- | --- |"]
+    rows: dict[str, list[str]] = {}
+    for view in facts.VIEWS.values():
+        rows.setdefault(view.name, []).append(
+            f"view of `{view.source}`: {view.summary}")
+    for name, days in facts.WINDOW_DAYS.items():
+        rows.setdefault(name, []).append(f"date windows longer than {days} days are split")
+    for name in sorted(facts.EVERY_ACCOUNT):
+        rows.setdefault(name, []).append("`emails` defaults to every account of the workspace")
+    for name in sorted(facts.REPEATED_ROWS):
+        rows.setdefault(name, []).append("rows repeated across split requests are dropped")
+    for name in sorted(facts.HISTORY):
+        rows.setdefault(name, []).append("each fresh fetch is added to a dated history")
+    for name, inc in facts.INCREMENTAL.items():
+        rows.setdefault(name, []).append(
+            f"a stale snapshot asks only for rows past its largest `{inc.column}` "
+            f"(`{inc.resume}`)")
+    for resource, column in facts.ID_COLUMNS.items():
+        rows.setdefault(f"{resource}.*", []).append(
+            f"a list given for `id` fans out, one request per value, adding column `{column}`")
+    lines += [f"| `{name}` | {'; '.join(what)} |" for name, what in sorted(rows.items())]
+    return lines
 
 
 def render(spec_path: Path = DEFAULT_SPEC) -> tuple[str, str]:

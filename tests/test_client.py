@@ -179,7 +179,7 @@ def test_resource_annotations_match_the_table():
 
 
 def test_pacing_from_the_environment(monkeypatch):
-    from instantly_nb.client import format_pacing
+    from instantly_nb.settings import format_pacing
 
     text = format_pacing({"rate_per_second": 400, "rate_per_minute": 20_000,
                           "endpoint_per_minute": {"emails.list": 900}})

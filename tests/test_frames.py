@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from instantly_nb import frames
+from instantly_nb import endpoint_facts, frames
 from instantly_nb.drift import DERIVED
 from instantly_nb.endpoints import ENDPOINTS
 from instantly_nb.errors import ResponseShapeError, UnknownEndpointError
@@ -294,9 +294,9 @@ def synthetic(fields: tuple[Field, ...], n: int) -> list[dict[str, Any]]:
     return rows
 
 
-@pytest.mark.parametrize("name", [*ENDPOINTS, *frames.VIEWS])
+@pytest.mark.parametrize("name", endpoint_facts.names())
 def test_schema_is_the_same_for_zero_and_n_rows(name):
-    fields = frames.VIEWS[name].fields if name in frames.VIEWS else ENDPOINTS[name].fields
+    fields = endpoint_facts.fields_of(name)
     rows = [{**row, "zz_unlisted": i} for i, row in enumerate(synthetic(fields, 7))]
     df = frames.to_frame(name, rows)
     assert df.height == 7
@@ -332,6 +332,6 @@ def test_warmup_summary_view_has_the_spec_totals():
     doc = json.loads(spec.read_text(encoding="utf-8"))
     answer = doc["paths"]["/api/v2/accounts/warmup-analytics"]["post"]["responses"]["200"]
     totals = answer["content"]["application/json"]["schema"]["properties"]["aggregate_data"]
-    view = frames.VIEWS["accounts.warmup_summary"]
+    view = endpoint_facts.VIEWS["accounts.warmup_summary"]
     assert {f.name for f in view.fields} == {"email", *totals["additionalProperties"]["properties"]}
     assert view.source == "accounts.warmup_analytics"

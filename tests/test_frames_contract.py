@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 
 from instantly_nb import Client, frames
-from instantly_nb.client import VIEWS
 from instantly_nb.demo import DEMO_KEY, DemoServer, Limits
 from instantly_nb.demo.examples import example_params
+from instantly_nb.endpoint_facts import VIEWS, entry_of
 from instantly_nb.endpoints import ENDPOINTS
 
 from .test_demo_support import TODAY
@@ -26,7 +26,7 @@ def demo() -> Iterator[tuple[Client, dict]]:
 @pytest.mark.parametrize("name", [*ENDPOINTS, *VIEWS])
 def test_every_endpoint_returns_its_declared_schema(demo, name: str) -> None:
     client, examples = demo
-    params = examples[VIEWS.get(name, name)]
+    params = examples[entry_of(name)]
     frame = client.fetch(name, **params)
     declared = frames.schema(name)
     assert dict(list(frame.schema.items())[: len(declared)]) == declared

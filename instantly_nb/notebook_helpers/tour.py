@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from .. import frames as shaping
+from ..endpoint_facts import EVERY_ACCOUNT, views_of
 from ..endpoints import ENDPOINTS
 from ..errors import AuthenticationError, ConfigurationError, InstantlyError
 from ..report import table as report_table
@@ -23,8 +24,7 @@ __all__ = ["FILLED_BY_CLIENT", "SECRET_COLUMNS", "Sample", "Tour", "fetch_for_fi
            "fetch_pages", "hide_secrets", "input_needed", "show_heads", "tour", "tour_names"]
 
 #: Entries whose required input the client fills itself, replaced in the tour by their views.
-FILLED_BY_CLIENT = {"accounts.warmup_analytics": ("accounts.warmup_daily",
-                                                  "accounts.warmup_summary")}
+FILLED_BY_CLIENT = {entry: views_of(entry) for entry in sorted(EVERY_ACCOUNT) if views_of(entry)}
 _WINDOW_PARAMS = (("start_date", "end_date"), ("date_from", "date_to"))
 #: Columns never shown by the tour: the API may list key material (``api_keys.list``).
 SECRET_COLUMNS = frozenset({"key", "api_key", "token", "secret", "password"})

@@ -34,7 +34,7 @@ def demo_server() -> Iterator[tuple[str, str, str | None, dict[str, str]]]:
             "on a real workspace"
         ) from None
     # Same workspace as Client.demo() (default size, seed 7), with its relaxed rate limits.
-    from instantly_nb.client import PACING_ENV, format_pacing
+    from instantly_nb.settings import PACING_ENV, format_pacing
 
     with DemoServer(speedup=DEMO_SPEEDUP) as server:
         extra = {PACING_ENV: format_pacing(server.client_pacing())}
