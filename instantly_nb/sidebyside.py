@@ -23,13 +23,14 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import polars as pl
 
 from . import frames as shaping
-from .client import ID_COLUMN, Client
+from .client import Client
 from .dataset import DatasetWriter, table_schema, workspace_record
+from .endpoint_facts import id_column
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
 from .fanout import progress_enabled
 from .http import count_requests
@@ -37,8 +38,13 @@ from .paginate import iter_pages
 from .params import prepare
 from .pull import Step, _empty_fanout, _select
 
-if TYPE_CHECKING:
-    from .workspaces import Workspaces
+
+class ClientsByWorkspace(Protocol):
+    """What a side-by-side pull needs: clients by workspace id, and their display names
+    (an :class:`instantly_nb.Workspaces` is one)."""
+
+    clients: dict[str, Client]
+    names: dict[str, str]
 
 __all__ = ["pull_all", "SUMMARY_SCHEMA", "STEP_SCHEMA"]
 
@@ -97,7 +103,7 @@ class _Job:
 def fanout_columns(client: Client, name: str, params: dict[str, Any]) -> list[str]:
     """The columns a list given for a single-valued parameter adds in front of the frame."""
     endpoint = client.endpoint(name)
-    return [ID_COLUMN.get(endpoint.resource, "id") if p.name == "id" else p.name
+    return [id_column(endpoint.resource) if p.name == "id" else p.name
             for p in endpoint.params
             if p.type != "array" and isinstance(params.get(p.name), list | tuple)]
 
@@ -171,7 +177,7 @@ def _failure(exc: BaseException) -> str:
 
 
 def pull_all(
-    workspaces: Workspaces,
+    workspaces: ClientsByWorkspace,
     out: str | os.PathLike[str],
     *,
     days: int = 90,
