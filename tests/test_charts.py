@@ -70,22 +70,25 @@ def ab_tidy() -> pl.DataFrame:
 
 def test_step_variants_spec(ab_tidy: pl.DataFrame) -> None:
     spec = charts.step_variants(ab_tidy).to_dict()
-    assert spec["facet"]["column"]["field"] == "step"
+    assert spec["facet"]["field"] == "panel" and spec["columns"] == 2
+    assert spec["resolve"]["scale"] == {"x": "independent", "y": "independent"}
     bars, points, control = layers(spec)
-    assert bars["mark"]["type"] == "errorbar"
-    assert (bars["encoding"]["y"]["field"], bars["encoding"]["y2"]["field"]) == ("ci_low",
+    assert bars["mark"]["type"] == "rule"
+    assert (bars["encoding"]["x"]["field"], bars["encoding"]["x2"]["field"]) == ("ci_low",
                                                                                  "ci_high")
-    assert points["mark"]["type"] == "point"
+    assert bars["encoding"]["x"]["scale"]["zero"] is False
+    assert points["mark"]["type"] == "point" and points["encoding"]["y"]["field"] == "label"
     for channel in ("color", "shape"):
         enc = points["encoding"][channel]
         assert enc["field"] == "verdict"
         assert enc["scale"]["domain"] == ["winner", "loser", "no significant difference",
                                           "not enough data", "control"]
-    assert {"sends", "successes", "rate", "ci_low", "ci_high", "p_value", "p_adjusted",
-            "prob_best", "verdict", "reason", "test"} <= tooltip_fields(points)
+    assert {"sends", "successes", "rate", "ci_low", "ci_high", "p_adjusted",
+            "prob_best", "verdict", "reason", "more_sends_needed"} <= tooltip_fields(points)
     assert control["mark"]["type"] == "rule"
     rows = values(spec)
     assert len(rows) == 5  # the unattributed row is not drawn ...
+    assert {r["panel"] for r in rows} == {"Step 1", "Step 2"}
     subtitle = " ".join(spec["title"]["subtitle"])
     assert "300 sends with no step/variant" in subtitle  # ... but it is reported
     assert "Reply rate = leads who replied / emails sent" in subtitle
@@ -93,12 +96,17 @@ def test_step_variants_spec(ab_tidy: pl.DataFrame) -> None:
                                             "not enough data"}
 
 
-def test_step_variants_campaign_rows() -> None:
+def test_step_variants_one_panel_per_campaign_and_step_with_subjects() -> None:
     df = pl.DataFrame({"campaign_id": ["a", "a", "b", "b"], "step": [1, 1, 1, 1],
                        "variant": [0, 1, 0, 1], "sent": [100] * 4,
                        "unique_replies": [1, 2, 3, 4]})
-    spec = charts.step_variants(metrics.step_variants(df, by="campaign_id")).to_dict()
-    assert spec["facet"]["row"]["field"] == "campaign_id"
+    tidy = metrics.step_variants(df, by="campaign_id").with_columns(
+        pl.Series("subject", ["Hi", "A very long subject line that goes on and on forever", "",
+                              None]))
+    rows = values(charts.step_variants(tidy).to_dict())
+    assert [(r["panel"], r["label"]) for r in rows] == [
+        ("a · step 1", "A: Hi"), ("a · step 1", "B: A very long subject line that goes on…"),
+        ("b · step 1", "A"), ("b · step 1", "B")]
 
 
 @pytest.fixture
@@ -113,30 +121,37 @@ def health_tidy() -> pl.DataFrame:
 def test_deliverability_spec_dates_are_utc_dates(health_tidy: pl.DataFrame) -> None:
     spec = charts.deliverability(health_tidy).to_dict()
     top, bottom = spec["vconcat"]
-    line = top["layer"][0]
+    band, median, line = top["layer"]
+    assert (band["mark"]["type"], median["mark"]["type"]) == ("area", "line")
     assert line["mark"]["type"] == "line"
     assert line["encoding"]["y"]["field"] == "window_inbox_rate"
     assert line["encoding"]["x"] == {"field": "date", "type": "temporal",
-                                     "timeUnit": "utcyearmonthdate", "title": "Date",
-                                     "axis": {"format": "%b %d", "labelAngle": 0}}
+                                     "timeUnit": "utcyearmonthdate",
+                                     "axis": {"format": "%b %d", "labelAngle": 0},
+                                     "scale": {"nice": False}, "title": None}
+    assert band["encoding"]["y"]["scale"]["zero"] is False  # the axis starts at the data
     assert {"landed_inbox", "landed_spam", "window_inbox", "window_spam",
             "health_score"} <= tooltip_fields(line)
-    assert bottom["layer"][1]["encoding"]["y"]["field"] == "health_score"
-    rows = values(spec)
+    assert bottom["layer"][2]["encoding"]["y"]["field"] == "health_score"
+    rows = line["data"]["values"]
     assert [r["date"] for r in rows] == ["2025-03-01", "2025-03-02", "2025-03-03",
                                          "2025-03-04", "2025-03-05"]
-    assert rows[-1]["health_score"] == 72.0 and rows[0]["health_score"] is None
+    assert [r["date"] for r in bottom["layer"][2]["data"]["values"]] == ["2025-03-05"]
+    assert bottom["layer"][2]["data"]["values"][0]["health_score"] == 72.0
 
 
-def test_deliverability_keeps_worst_accounts() -> None:
+def test_deliverability_highlights_worst_accounts_against_a_band_of_all() -> None:
     days = [dt.date(2025, 3, 1), dt.date(2025, 3, 2)]
     frames = [pl.DataFrame({"email": [f"s{i}@x.io"] * 2, "date": days,
                             "landed_inbox": [10 - i] * 2, "landed_spam": [i] * 2})
               for i in range(5)]
     tidy = metrics.deliverability(pl.concat(frames))
     spec = charts.deliverability(tidy, max_accounts=2).to_dict()
-    assert {r["email"] for r in values(spec)} == {"s4@x.io", "s3@x.io"}
-    assert "2 of 5 accounts" in " ".join(spec["title"]["subtitle"])
+    band, _, lines = spec["layer"]
+    assert {r["email"] for r in lines["data"]["values"]} == {"s4@x.io", "s3@x.io"}
+    assert [(r["low"], r["high"], r["accounts"]) for r in band["data"]["values"]] == [
+        (0.6, 1.0, 5), (0.6, 1.0, 5)]
+    assert "all 5 accounts" in " ".join(spec["title"]["subtitle"])
 
 
 def test_alerts_spec() -> None:
@@ -189,7 +204,11 @@ def test_empty_frames_give_empty_charts(funnel_tidy: pl.DataFrame, ab_tidy: pl.D
                       {"date": [], "sent": [], "unique_replies": []},
                       schema={"date": pl.Date, "sent": pl.Int64, "unique_replies": pl.Int64}))),
                   charts.reply_timing(pl.DataFrame(schema=metrics.timing.TIMING_TAIL))):
-        assert values(chart.to_dict()) == []
+        spec = chart.to_dict()
+        if "data" in spec:
+            assert values(spec) == []
+        else:  # one data set per layer
+            assert [v for layer in spec["layer"] for v in layer["data"]["values"]] == []
 
 
 def test_missing_columns_and_unchartable_data(funnel_tidy: pl.DataFrame) -> None:

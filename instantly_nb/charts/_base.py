@@ -28,7 +28,7 @@ SEVERITY_COLORS = ["#d62828", "#f3a712", "#3366cc"]
 THEME_CONFIG: dict[str, Any] = {
     "font": FONT,
     "background": "white",
-    "view": {"continuousWidth": 440, "continuousHeight": 260, "stroke": None},
+    "view": {"continuousWidth": 720, "continuousHeight": 260, "stroke": None},
     "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 11,
               "subtitleColor": "#555555", "offset": 10},
     "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#ececec",
@@ -110,10 +110,13 @@ def finish(chart: alt.TopLevelMixin, themed: bool) -> alt.TopLevelMixin:
     return apply_theme(chart) if themed else chart
 
 
-def date_x(field: str = "date", axis_title: str = "Date") -> alt.X:
-    """Temporal x encoding for ISO date strings, shown in UTC (no time-zone shift)."""
+def date_x(field: str = "date", axis_title: str | None = "Date") -> alt.X:
+    """Temporal x encoding for ISO date strings, shown in UTC (no time-zone shift).
+
+    The axis starts and ends with the data (no rounding out to whole months).
+    """
     return alt.X(f"{field}:T", timeUnit="utcyearmonthdate", title=axis_title,
-                 axis=alt.Axis(format="%b %d", labelAngle=0))
+                 axis=alt.Axis(format="%b %d", labelAngle=0), scale=alt.Scale(nice=False))
 
 
 def group_label(df: pl.DataFrame, columns: Sequence[str], name: str = "group") -> pl.DataFrame:

@@ -1,8 +1,6 @@
-"""A/B chart: each step's variants with interval bars, a control line and verdict marks."""
+"""A/B chart: small multiples per campaign and step, variants with intervals and verdicts."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import altair as alt
 import polars as pl
@@ -27,27 +25,56 @@ NEEDED = ["step", "variant", "variant_label", "is_control", "sends", "successes"
           "prob_best", "sends_needed", "verdict", "reason"]
 
 
-def step_variants(tidy: pl.DataFrame, *, themed: bool = True) -> alt.TopLevelMixin:
-    """Variant rates per step (facets) with intervals, colored and shaped by verdict.
+PANEL_WIDTH = 260
+PANEL_HEIGHT_PER_VARIANT = 34
+SUBJECT_CHARS = 38
+
+
+def _panels(attributed: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
+    """Add ``panel`` (campaign · step N) and ``label`` (variant and its subject line)."""
+    step = pl.format("step {}", pl.col("step"))
+    if groups:
+        parts = [pl.col(g).cast(pl.String).fill_null("(none)") for g in groups]
+        panel = pl.concat_str([*parts, step], separator=" · ")
+    else:
+        panel = pl.format("Step {}", pl.col("step"))
+    label = pl.col("variant_label").cast(pl.String)
+    if "subject" in attributed.columns:
+        subject = pl.col("subject").cast(pl.String).str.strip_chars()
+        short = pl.when(subject.str.len_chars() > SUBJECT_CHARS).then(
+            pl.concat_str([subject.str.slice(0, SUBJECT_CHARS - 1), pl.lit("…")])
+        ).otherwise(subject)
+        label = pl.when(subject.is_null() | (subject == "")).then(label).otherwise(
+            pl.concat_str([label, pl.lit(": "), short]))
+    return attributed.with_columns(panel.alias("panel"), label.alias("label"))
+
+
+def step_variants(
+    tidy: pl.DataFrame, *, columns: int = 2, themed: bool = True
+) -> alt.TopLevelMixin:
+    """Small multiples, one panel per campaign and step: each variant's rate with its interval.
 
     Parameters
     ----------
     tidy : pl.DataFrame
-        Output of :func:`instantly_nb.metrics.step_variants`. Unattributed rows (null step or
+        Output of :func:`instantly_nb.metrics.step_variants` (optionally with ``subject``, the
+        variant's subject line, shown beside its letter). Unattributed rows (null step or
         variant) are not drawn; the subtitle says how many sends they hold.
+    columns : int
+        Panels per row.
     themed : bool
         Attach the package theme.
 
     Returns
     -------
     altair.FacetChart
-        Column facet per step (and row facet per group when the frame has group columns);
-        inside: error bars (interval), points (x = variant, y = rate, color + shape = verdict)
-        and a dashed rule at the control's rate. Tooltips carry sends, successes, lift,
-        p-values, probability of best and the verdict's reason.
+        A wrapped facet (campaign · step) with an independent rate axis per panel: a row per
+        variant (letter and subject line), a point at its rate colored and shaped by verdict,
+        its interval as a bar, and a dashed rule at the control's rate. Tooltips carry sends,
+        successes, lift, p-values, probability of best and the verdict's reason.
     """
     require_columns(tidy, NEEDED, "charts.step_variants")
-    groups = [c for c in tidy.columns if c not in AB_TAIL]
+    groups = [c for c in tidy.columns if c not in AB_TAIL and c not in ("subject", "body_preview")]
     attributed = tidy.filter(pl.col("step").is_not_null() & pl.col("variant").is_not_null())
     lost = tidy.filter(pl.col("step").is_null() | pl.col("variant").is_null())
     metric = str(first_value(tidy, "metric", "reply"))
@@ -55,45 +82,51 @@ def step_variants(tidy: pl.DataFrame, *, themed: bool = True) -> alt.TopLevelMix
     label = rdef.label if rdef else str(metric)
     test_names = sorted({t for t in attributed["test"].drop_nulls().to_list()})
     alpha = float(first_value(tidy, "alpha", 0.05))
-    data = inline_data(attributed, [*groups, *NEEDED])
-    x = alt.X("variant_label:N", title="Variant", sort=alt.EncodingSortField("variant", op="min"),
-              axis=alt.Axis(labelAngle=0))
-    tips = [alt.Tooltip("step:O", title="Step"), alt.Tooltip("variant_label:N", title="Variant"),
+    panels = _panels(attributed, groups)
+    extra = [c for c in ("subject",) if c in panels.columns]
+    data = inline_data(panels, ["panel", "label", *groups, *NEEDED, *extra])
+    sizes = panels.group_by("panel").len()["len"].to_list()
+    most = max(sizes, default=1)
+    y = alt.Y("label:N", title=None, sort=alt.EncodingSortField("variant", op="min"),
+              axis=alt.Axis(labelLimit=230, labelFontSize=11))
+    tips = [alt.Tooltip("panel:N", title="Test"), alt.Tooltip("label:N", title="Variant"),
             num("sends", "Sends"), num("successes", "Successes"), pct("rate", label),
-            pct("ci_low", "CI low"), pct("ci_high", "CI high"),
-            pct("lift_abs", "Lift vs control (abs)"), pct("lift_rel", "Lift vs control (rel)"),
-            alt.Tooltip("test:N", title="Test"), num("p_value", "p-value", ".3g"),
-            num("p_adjusted", "Holm-adjusted p", ".3g"), pct("prob_best", "P(best)"),
-            num("sends_needed", "Sends/variant needed"), alt.Tooltip("verdict:N", title="Verdict"),
-            alt.Tooltip("reason:N", title="Why")]
-    bars = alt.Chart().mark_errorbar(ticks=True, color="#555555").encode(
-        x=x, y=alt.Y("ci_low:Q", title=label, axis=alt.Axis(format="%")), y2="ci_high:Q",
-        tooltip=tips,
-    )
-    points = alt.Chart().mark_point(filled=True, size=110, opacity=1).encode(
-        x=x, y=alt.Y("rate:Q", title=label, axis=alt.Axis(format="%")),
+            pct("ci_low", "Interval low"), pct("ci_high", "Interval high"),
+            pct("lift_rel", "Lift vs A (relative)"), num("p_adjusted", "Adjusted p", ".3g"),
+            pct("prob_best", "Chance of being best"),
+            num("more_sends_needed", "More sends needed"),
+            alt.Tooltip("verdict:N", title="Verdict"), alt.Tooltip("reason:N", title="Why")]
+    x = alt.X("ci_low:Q", title=label, axis=alt.Axis(format="%", tickCount=4),
+              scale=alt.Scale(zero=False))
+    bars = alt.Chart().mark_rule(color="#777777", strokeWidth=2).encode(
+        y=y, x=x, x2="ci_high:Q", tooltip=tips)
+    points = alt.Chart().mark_point(filled=True, size=90, opacity=1).encode(
+        y=y, x=alt.X("rate:Q", title=label),
         color=alt.Color("verdict:N", title="Verdict",
-                        scale=alt.Scale(domain=VERDICTS, range=VERDICT_COLORS)),
+                        scale=alt.Scale(domain=VERDICTS, range=VERDICT_COLORS),
+                        legend=alt.Legend(orient="top")),
         shape=alt.Shape("verdict:N", title="Verdict",
                         scale=alt.Scale(domain=VERDICTS, range=VERDICT_SHAPES)),
         tooltip=tips,
     )
     control = alt.Chart().transform_filter("datum.is_control").mark_rule(
-        strokeDash=[4, 3], color="#3366cc").encode(y="rate:Q")
-    facet: dict[str, Any] = {"column": alt.Column("step:O", title="Step")}
-    if groups:
-        facet["row"] = alt.Row(f"{groups[0]}:N", title=groups[0])
+        strokeDash=[4, 3], color="#3366cc").encode(x="rate:Q")
     lost_sends = int(lost["sends"].sum()) if lost.height else 0
     subtitle = [
         rdef.definition("sent") if rdef else "",
-        f"Points: rate; bars: interval; dashed line: control (variant A). Verdicts use "
-        f"{' / '.join(test_names) or 'no test'} with Holm adjustment at alpha {alpha:g}.",
+        "Dot: rate; bar: its interval; dashed line: variant A. Each panel has its own scale. "
+        f"Verdicts: {' / '.join(test_names) or 'no test'}, adjusted for several variants, "
+        f"at a {alpha:g} significance level.",
         f"{lost_sends:,} sends with no step/variant are not drawn." if lost_sends else "",
-        (rdef.caveat if rdef else ""),
     ]
-    chart = alt.layer(bars, points, control, data=data).facet(**facet).resolve_scale(
-        x="independent"
-    ).properties(
-        title=title(f"Step × variant: {label}", subtitle)
-    )
+    layered = alt.layer(bars, points, control).properties(
+        width=PANEL_WIDTH, height=PANEL_HEIGHT_PER_VARIANT * max(most, 2))
+    chart = layered.facet(
+        facet=alt.Facet("panel:N", title=None, header=alt.Header(labelFontWeight="bold",
+                                                                 labelLimit=480,
+                                                                 labelAnchor="start")),
+        columns=max(1, columns), data=data,
+    ).resolve_scale(x="independent", y="independent").resolve_axis(
+        x="independent", y="independent"
+    ).properties(title=title(f"A/B tests: {label}", subtitle))
     return finish(chart, themed)

@@ -4,7 +4,8 @@ Two halves:
 
 * **In notebooks** — display helpers that hand structured content to the report:
   :func:`table` (formatted, sortable, CSV download), :func:`alerts` (listed first),
-  :func:`definitions` (footnotes), :func:`context` (workspace name for the header).
+  :func:`definitions` (footnotes), :func:`context` (workspace name for the header),
+  :func:`headline` (the summary block shown first).
   Charts need nothing: altair output becomes Vega-Lite JSON in report runs.
 * **On the command line** — ``instantly-nb report`` (:func:`instantly_nb.report.cli.main`)
   runs notebooks with parameters and renders them into one self-contained HTML file
@@ -17,7 +18,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .display import alerts, context, definitions, in_report_mode, setup_report_mode, table
+from .display import (
+    alerts,
+    context,
+    definitions,
+    headline,
+    in_report_mode,
+    setup_report_mode,
+    table,
+)
 from .mime import MIME_ALERTS, MIME_CONTEXT, MIME_DEFINITIONS, MIME_TABLE, REPORT_ENV
 from .periods import PERIODS, Window, report_filename, resolve_period
 
@@ -32,6 +41,7 @@ __all__ = [
     "alerts",
     "context",
     "definitions",
+    "headline",
     "in_report_mode",
     "render_report",
     "report_filename",

@@ -5,9 +5,10 @@ Examples::
     instantly-nb report --period previous-week --out reports/
     instantly-nb report --start 2026-11-01 --end 2026-11-15 --campaign <id> --campaign <id>
     instantly-nb report --demo --notebook campaign_overview --notebook deliverability
+    instantly-nb report --period previous-week --pdf --email   # also .pdf and .email.html
 
 The API key comes from ``INSTANTLY_API_KEY`` (with no key, the demo workspace is used). Only the
-path of the written file goes to stdout; messages go to stderr.
+paths of the written files go to stdout (one a line); messages go to stderr.
 
 Exit codes (for cron):
 
@@ -16,7 +17,7 @@ Exit codes (for cron):
  1   a notebook failed: the report is still written, with the failure shown, and
      the executed notebooks are kept next to it for debugging
  2   bad usage or configuration (options, dates, unknown notebook, no demo server,
-     a toolkit ConfigurationError)
+     a toolkit ConfigurationError, --pdf without chromium: the HTML is still written)
  3   the API refused the key (401 wrong/revoked key, 402 no paid plan, 403 scope);
      no report is written
 ===  ===========================================================================
@@ -142,6 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="longest time one cell may run (default 600)",
     )
+    parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print the report to PDF next to it (needs Debian chromium: "
+        "apt-get install chromium)",
+    )
+    parser.add_argument(
+        "--email",
+        action="store_true",
+        help="also write a light variant to paste into an e-mail body (static charts, inline "
+        "styles, no scripts): <name>.email.html",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="errors only on stderr")
     return parser
 
@@ -240,8 +253,35 @@ def _run_notebooks(
     return None, runs
 
 
-def run_plan(plan: Plan, environ: dict[str, str], secret_filter: _ScrubFilter) -> int:
-    """Run every notebook of the plan and write the report; return the exit code."""
+def _write_extras(target: Path, html: str, *, pdf: bool, email: bool) -> int | None:
+    """Write the e-mail variant and the PDF next to the report; an exit code if one failed."""
+    if email:
+        from .email_page import email_page
+
+        path = target.with_name(target.stem + ".email.html")
+        _write(path, email_page(html))
+        print(path.resolve())
+    if pdf:
+        from .pdf import PdfError, write_pdf
+
+        try:
+            print(write_pdf(target, target.with_suffix(".pdf")).resolve())
+        except PdfError as exc:
+            log.error("%s", exc)
+            return EXIT_USAGE
+    return None
+
+
+def run_plan(
+    plan: Plan,
+    environ: dict[str, str],
+    secret_filter: _ScrubFilter,
+    *,
+    pdf: bool = False,
+    email: bool = False,
+) -> int:
+    """Run every notebook of the plan and write the report (and the PDF and e-mail variant
+    when asked); return the exit code."""
     from .page import render_report
 
     target = plan.out_dir / report_filename(plan.window, prefix=plan.name)
@@ -273,6 +313,9 @@ def run_plan(plan: Plan, environ: dict[str, str], secret_filter: _ScrubFilter) -
         return EXIT_NOTEBOOK_FAILED
     _write(target, html)
     print(target.resolve())
+    stop = _write_extras(target, html, pdf=pdf, email=email)
+    if stop is not None:
+        return stop
     return EXIT_NOTEBOOK_FAILED if any(run.failure for run in runs) else EXIT_OK
 
 
@@ -298,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         environ = dict(os.environ)
         plan = make_plan(args, environ)
-        return run_plan(plan, environ, secret_filter)
+        return run_plan(plan, environ, secret_filter, pdf=args.pdf, email=args.email)
     except UsageError as exc:
         log.error("%s", exc)
         return EXIT_USAGE

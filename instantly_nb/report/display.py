@@ -9,11 +9,19 @@ JSON, which the renderer embeds.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .fragments import alerts_html, definitions_html, esc, table_html
-from .mime import MIME_ALERTS, MIME_CONTEXT, MIME_DEFINITIONS, MIME_TABLE, REPORT_ENV
+from .headline import headline_html, headline_payload, headline_text
+from .mime import (
+    MIME_ALERTS,
+    MIME_CONTEXT,
+    MIME_DEFINITIONS,
+    MIME_HEADLINE,
+    MIME_TABLE,
+    REPORT_ENV,
+)
 from .payloads import (
     alerts_payload,
     context_payload,
@@ -24,7 +32,15 @@ from .payloads import (
     table_payload,
 )
 
-__all__ = ["alerts", "context", "definitions", "in_report_mode", "setup_report_mode", "table"]
+__all__ = [
+    "alerts",
+    "context",
+    "definitions",
+    "headline",
+    "in_report_mode",
+    "setup_report_mode",
+    "table",
+]
 
 #: Name of the altair renderer registered by :func:`setup_report_mode`.
 CHART_RENDERER = "instantly_nb_report"
@@ -73,6 +89,7 @@ def table(
     ci: Mapping[str, tuple[str, str]] | None = None,
     max_rows: int = 1000,
     filename: str | None = None,
+    detail: Sequence[str] = (),
 ) -> None:
     """Display a table the report shows formatted, sortable and downloadable as CSV.
 
@@ -97,6 +114,10 @@ def table(
         Rows kept (page and CSV); a note says when rows were cut.
     filename : str, optional
         Stem of the CSV file name; defaults to the title.
+    detail : sequence of str
+        Columns a reader rarely needs: shown in a row's folded detail, not as columns (they
+        stay in the CSV). Beyond seven visible columns the later ones fold the same way, so no
+        table is wider than the page.
 
     Examples
     --------
@@ -116,6 +137,7 @@ def table(
         ci=ci,
         max_rows=max_rows,
         filename=filename,
+        detail=detail,
     )
     checked = read_table(payload)
     summary = (
@@ -187,3 +209,30 @@ def context(*, workspace: str | None = None) -> None:
     if workspace:
         bundle["text/html"] = f"<p>Workspace: {esc(workspace)}</p>"
     _show(bundle)
+
+
+def headline(data: Mapping[str, Any]) -> None:
+    """Display the headline block; the report shows it first, above the alerts and sections.
+
+    Parameters
+    ----------
+    data : Mapping
+        ``{"period": {"start", "end"}, "previous": {"start", "end"}, "figures": [{"key",
+        "label", "value", "unit", "previous", "change", "noise", "definition"}], "winners":
+        [{"campaign", "step", "variant", "subject", "lift"}], "accounts": [{"email",
+        "reasons"}], "actions": [sentences]}``; see :mod:`instantly_nb.report.headline` for
+        units and meanings. Only ``figures`` is required; the first headline of a report wins.
+
+    Raises
+    ------
+    instantly_nb.report.payloads.PayloadError
+        When ``data`` does not have that shape (the message names the key).
+    """
+    payload = headline_payload(data)
+    _show(
+        {
+            MIME_HEADLINE: payload,
+            "text/html": headline_html(payload),
+            "text/plain": headline_text(payload),
+        }
+    )

@@ -9,6 +9,7 @@ the JSON payloads only; it never copies an HTML string out of a notebook.
 ``application/vnd.instantly-nb.alerts+json``       alerts, shown first in the report
 ``application/vnd.instantly-nb.definitions+json``  metric definitions, shown as footnotes
 ``application/vnd.instantly-nb.context+json``      facts for the header (workspace name)
+``application/vnd.instantly-nb.headline+json``     the headline block, shown first
 =================================================  =========================================
 
 Charts travel as Vega-Lite JSON. In report runs charts are emitted as
@@ -25,6 +26,7 @@ __all__ = [
     "MIME_ALERTS",
     "MIME_CONTEXT",
     "MIME_DEFINITIONS",
+    "MIME_HEADLINE",
     "MIME_TABLE",
     "PAYLOAD_VERSION",
     "REPORT_ENV",
@@ -36,6 +38,7 @@ MIME_TABLE = "application/vnd.instantly-nb.table+json"
 MIME_ALERTS = "application/vnd.instantly-nb.alerts+json"
 MIME_DEFINITIONS = "application/vnd.instantly-nb.definitions+json"
 MIME_CONTEXT = "application/vnd.instantly-nb.context+json"
+MIME_HEADLINE = "application/vnd.instantly-nb.headline+json"
 PAYLOAD_VERSION = 1
 
 #: Set to "1" in the kernels of a report run (progress bars off, charts as Vega-Lite JSON).

@@ -1,7 +1,8 @@
 """The report page: one self-contained HTML file that works offline.
 
-Layout: header (title, workspace, window, campaigns, generation time) -> alerts (only when some
-fired) -> contents -> one section per notebook -> metric definitions as footnotes -> footer.
+Layout: header (title, workspace, window, campaigns, generation time) -> headline (when a
+notebook displayed one) -> alerts grouped by account (only when some fired) -> contents -> one
+section per notebook -> metric definitions as footnotes -> footer.
 
 Offline and safe by construction:
 
@@ -26,6 +27,7 @@ from importlib import metadata, resources
 from typing import Any
 
 from .fragments import alerts_html, definitions_html, esc
+from .headline import headline_html
 from .periods import Window
 from .render import Collected, Section, collect, render_section
 
@@ -130,6 +132,8 @@ def _header(meta: ReportMeta) -> str:
 
 def _contents(sections: Sequence[Section], collected: Collected, alert_count: int) -> str:
     links = []
+    if collected.headline is not None:
+        links.append('<li><a href="#summary">At a glance</a></li>')
     if alert_count:
         links.append(f'<li><a href="#alerts">Alerts ({alert_count})</a></li>')
     links += [f'<li><a href="#{s.anchor}">{esc(s.title)}</a></li>' for s in sections]
@@ -173,6 +177,7 @@ def build_page(meta: ReportMeta, sections: Sequence[Section], collected: Collect
     body = "".join(
         [
             _header(meta),
+            headline_html(collected.headline) if collected.headline is not None else "",
             alerts,
             _contents(sections, collected, alert_count),
             "".join(_section(s) for s in sections),

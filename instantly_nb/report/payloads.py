@@ -21,6 +21,8 @@ __all__ = [
     "alerts_payload",
     "coerce_definitions",
     "context_payload",
+    "csv_cell",
+    "csv_text",
     "definitions_payload",
     "read_alerts",
     "read_context",
@@ -31,6 +33,11 @@ __all__ = [
 ]
 
 SEVERITIES = ("critical", "warning", "info")
+#: A text cell starting with one of these (after leading spaces) would run as a formula in a
+#: spreadsheet: = + - @ tab CR, and the full-width = + - @ of East Asian keyboards.
+FORMULA_LEADS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+#: Visible columns beyond this many move into a row's detail (and stay in the CSV).
+MAX_COLUMNS = 7
 _MESSAGE_KEYS = ("message", "alert", "title", "rule")
 _SEVERITY_KEYS = ("severity", "level")
 
@@ -43,6 +50,45 @@ def safe_filename(text: str, default: str = "table") -> str:
     """A download file stem made of ``a-z0-9-`` only (at most 60 characters)."""
     stem = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:60].strip("-")
     return stem or default
+
+
+def csv_cell(value: Any) -> str:
+    """One CSV field: always quoted; a text that could start a formula is kept as text.
+
+    Numbers and booleans are written as they are (``-0.5`` stays a number); a text whose first
+    character, or first character after leading spaces, is one of :data:`FORMULA_LEADS` gets a
+    leading apostrophe, which spreadsheets read as "this is text".
+
+    Examples
+    --------
+    >>> csv_cell('=HYPERLINK("x")')
+    '"\'=HYPERLINK(""x"")"'
+    >>> csv_cell(-0.5)
+    '"-0.5"'
+    """
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        text = repr(value)
+    else:
+        text = str(value)
+        trimmed = text.lstrip(" \u3000\u00a0")
+        if text[:1] in FORMULA_LEADS or trimmed[:1] in FORMULA_LEADS:
+            text = "'" + text
+    return '"' + text.replace('"', '""') + '"'
+
+
+def csv_text(table: Mapping[str, Any]) -> str:
+    """The CSV of a checked table (see :func:`read_table`): every column, every kept row.
+
+    Every field is quoted and formula-like texts are neutralised (:func:`csv_cell`); lines end
+    with CRLF. The page prepends a byte order mark when it saves the file.
+    """
+    lines = [",".join(csv_cell(c["name"]) for c in table["columns"])]
+    lines += [",".join(csv_cell(v) for v in row) for row in table["rows"]]
+    return "\r\n".join(lines) + "\r\n"
 
 
 def _frame(data: Any) -> Any:
@@ -73,11 +119,14 @@ def table_payload(
     ci: Mapping[str, tuple[str, str]] | None = None,
     max_rows: int = 1000,
     filename: str | None = None,
+    detail: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Build the JSON payload of a report table (see :func:`instantly_nb.report.table`)."""
     frame = _frame(data)
     names = list(frame.columns)
     formats, labels, ci = dict(formats or {}), dict(labels or {}), dict(ci or {})
+    detail = list(detail)
+    _check_columns("detail", detail, names)
     _check_columns("formats", formats, names)
     _check_columns("labels", labels, names)
     _check_columns("ci", ci, names)
@@ -92,6 +141,7 @@ def table_payload(
             "format": formats.get(name) or _default_format(name, frame.schema[name]),
             "ci": list(ci[name]) if name in ci else None,
             "hidden": name in bounds,
+            "detail": name in detail,
         }
         for name in names
     ]
@@ -124,6 +174,13 @@ def _scalar(value: Any) -> Any:
     raise PayloadError(f"table cells must be JSON scalars, not {type(value).__name__}")
 
 
+def _overflow_to_detail(columns: list[dict[str, Any]]) -> None:
+    """Keep at most :data:`MAX_COLUMNS` columns in the row; later ones go to the detail."""
+    shown = [c for c in columns if not c["hidden"] and not c["detail"]]
+    for col in shown[MAX_COLUMNS:]:
+        col["detail"] = True
+
+
 def read_table(payload: Any) -> dict[str, Any]:
     """Check a table payload from a notebook and return a clean copy."""
     if not isinstance(payload, dict) or not isinstance(payload.get("columns"), list):
@@ -147,8 +204,10 @@ def read_table(payload: Any) -> dict[str, Any]:
                 "format": spec,
                 "ci": col.get("ci"),
                 "hidden": bool(col.get("hidden")),
+                "detail": bool(col.get("detail")),
             }
         )
+    _overflow_to_detail(columns)
     for col in columns:
         ci = col["ci"]
         if ci is not None and not (isinstance(ci, list) and len(ci) == 2 and set(ci) <= set(names)):

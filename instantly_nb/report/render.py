@@ -7,8 +7,9 @@ What is kept of a notebook, in cell order:
   report tables > Vega-Lite charts > SVG/PNG/JPEG images > ``text/markdown`` > ``text/plain``;
 * ``stdout`` text; ``stderr`` is dropped (warnings), errors become a notice.
 
-Report alerts, definitions and context outputs are collected for the page (alerts first,
-definitions as footnotes, workspace in the header) instead of appearing in place.
+Report headline, alerts, definitions and context outputs are collected for the page (headline
+then alerts first, definitions as footnotes, workspace in the header) instead of appearing in
+place.
 ``text/html`` and widget outputs are dropped: their origin cannot be trusted and their scripts
 would need the network. Cells tagged ``remove_cell`` (or added by the runner) are skipped;
 ``remove_output`` hides a cell's outputs.
@@ -25,11 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .fragments import esc, header_keys, json_for_script, notice_html, table_html
+from .headline import read_headline
 from .markdown import render_markdown
 from .mime import (
     MIME_ALERTS,
     MIME_CONTEXT,
     MIME_DEFINITIONS,
+    MIME_HEADLINE,
     MIME_TABLE,
     SETUP_TAG,
     is_vegalite_mime,
@@ -65,6 +68,7 @@ class Collected:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     definitions: list[tuple[str, str]] = field(default_factory=list)
     workspace: str | None = None
+    headline: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
     headers: set[str] = field(default_factory=set)
 
@@ -112,7 +116,7 @@ def _outputs(cell: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
 
 def _payloads(nb: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
     """(MIME type, raw payload) of every page-level report output, in notebook order."""
-    page_level = (MIME_TABLE, MIME_ALERTS, MIME_DEFINITIONS, MIME_CONTEXT)
+    page_level = (MIME_TABLE, MIME_ALERTS, MIME_DEFINITIONS, MIME_CONTEXT, MIME_HEADLINE)
     for cell in _cells(nb):
         for out in _outputs(cell):
             data = out.get("data", {})
@@ -128,6 +132,9 @@ def _collect_one(mime: str, payload: Any, into: Collected) -> None:
         into.alerts.append(read_alerts(payload))
     elif mime == MIME_DEFINITIONS:
         into.add_definitions(read_definitions(payload))
+    elif mime == MIME_HEADLINE:
+        if into.headline is None:  # the first headline of the report wins
+            into.headline = read_headline(payload)
     elif into.workspace is None:
         into.workspace = read_context(payload)["workspace"]
 
@@ -181,7 +188,7 @@ class _SectionBuilder:
                 self.data(out.get("data", {}))
 
     def data(self, data: Mapping[str, Any]) -> None:
-        if MIME_ALERTS in data or MIME_DEFINITIONS in data or MIME_CONTEXT in data:
+        if any(m in data for m in (MIME_ALERTS, MIME_DEFINITIONS, MIME_CONTEXT, MIME_HEADLINE)):
             return  # shown by the page, not in place
         try:
             html = self._choose(data)
@@ -234,10 +241,60 @@ class _SectionBuilder:
         self.charts += 1
         chart_id = f"{self.prefix}-c{self.charts}"
         return (
-            f'<figure class="ink-chart" id="{chart_id}"><div class="vis"></div>'
+            f'<figure class="ink-chart" id="{chart_id}">{self._static(spec)}<div class="vis"></div>'
             f'<script type="application/json" class="spec">{json_for_script(spec)}</script>'
             "</figure>"
         )
+
+    def _static(self, spec: dict[str, Any]) -> str:
+        """The chart drawn at build time, shown until (or unless) scripts draw it."""
+        try:
+            svg = static_svg(spec)
+        except ValueError as exc:
+            self.warnings.append(f"{self.name}: a chart has no static picture ({exc})")
+            return ""
+        encoded = base64.b64encode(svg.encode("utf-8")).decode()
+        alt = esc(chart_title(spec) or "Chart")
+        return (
+            f'<div class="static"><img alt="{alt}" width="{svg_width(svg)}" '
+            f'src="data:image/svg+xml;base64,{encoded}"></div>'
+        )
+
+
+def static_svg(spec: Mapping[str, Any]) -> str:
+    """SVG of a Vega-Lite spec drawn offline by vl-convert (no URL may be loaded).
+
+    Raises
+    ------
+    ValueError
+        When vl-convert cannot draw the spec (the message says why).
+    """
+    import vl_convert
+
+    try:
+        svg: str = vl_convert.vegalite_to_svg(dict(spec), allowed_base_urls=[])
+    except Exception as exc:  # vl-convert raises plain ValueError/RuntimeError with its reason
+        raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    return svg
+
+
+_SVG_WIDTH = re.compile(r'<svg[^>]*?\swidth="([0-9.]+)"')
+
+
+def svg_width(svg: str) -> int:
+    """The width an SVG declares, in pixels (0 when it declares none)."""
+    match = _SVG_WIDTH.search(svg)
+    return round(float(match.group(1))) if match else 0
+
+
+def chart_title(spec: Mapping[str, Any]) -> str:
+    """The title text of a Vega-Lite spec (for the static picture's alt text)."""
+    title = spec.get("title")
+    if isinstance(title, Mapping):
+        title = title.get("text")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    return "" if title is None else str(title)
 
 
 def _img(mime: str, encoded: str) -> str:

@@ -3,6 +3,8 @@
  * the Vega loader refuses every URL, so a spec can never make the page fetch anything. */
 (function () {
   "use strict";
+  // Scripts run: show the buttons that need them (the stylesheet hides them otherwise).
+  document.documentElement.classList.add("js");
 
   function refuse(uri) {
     return Promise.reject(new Error("this report works offline and does not load " + uri));
@@ -23,6 +25,8 @@
           ast: true,  // Vega expressions interpreted, not eval'd: the page allows no eval
           loader: offlineLoader,
           actions: { export: true, source: false, compiled: false, editor: false }
+        }).then(function () {
+          figure.classList.add("drawn");  // the interactive chart replaces the static picture
         }).catch(function (err) { fail(figure, target, err); });
       } catch (err) {
         fail(figure, target, err);
@@ -34,6 +38,7 @@
 
   function fail(figure, target, err) {
     figure.classList.add("failed");
+    // The static picture (when there is one) stays; the message says why it is not interactive.
     target.textContent = "This chart could not be drawn: " + (err && err.message ? err.message : err);
     console.error(err);
   }
@@ -69,26 +74,12 @@
     rows.forEach(function (r) { body.appendChild(r.tr); });
   }
 
-  function csvCell(value) {
-    if (value === null || value === undefined) { return ""; }
-    var text = String(value);
-    // A text cell starting like a formula would run in a spreadsheet: keep it text.
-    if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) { text = "'" + text; }
-    if (/[",\r\n]/.test(text)) { text = "\"" + text.replace(/"/g, "\"\"") + "\""; }
-    return text;
-  }
-
-  function toCsv(data) {
-    var lines = [data.columns.map(csvCell).join(",")];
-    data.rows.forEach(function (row) { lines.push(row.map(csvCell).join(",")); });
-    return lines.join("\r\n") + "\r\n";
-  }
-
   function download(tableId) {
     var block = document.getElementById(tableId + "-data");
     var data = JSON.parse(block.textContent);
     // The byte order mark lets spreadsheet programs read the file as UTF-8.
-    var blob = new Blob(["\ufeff" + toCsv(data)], { type: "text/csv;charset=utf-8" });
+    // The CSV was written when the report was built: every field quoted, formulas neutralised.
+    var blob = new Blob(["\ufeff" + data.csv], { type: "text/csv;charset=utf-8" });
     var url = URL.createObjectURL(blob);
     var link = document.createElement("a");
     link.href = url;
@@ -108,9 +99,9 @@
     if (csvButton) { download(csvButton.getAttribute("data-table")); }
   });
 
-  // Folded alerts belong on paper too.
+  // Folded loose alerts belong on paper too (per-account groups print as their one line).
   window.addEventListener("beforeprint", function () {
-    Array.prototype.forEach.call(document.querySelectorAll(".alerts details"), function (d) {
+    Array.prototype.forEach.call(document.querySelectorAll(".alerts > details"), function (d) {
       d.open = true;
     });
   });
