@@ -71,10 +71,11 @@ def test_campaign_totals_equal_daily_and_step_sums(client: Client,
             if step_field:
                 assert row[field] == steps.get(cid, {}).get(step_field, 0), (cid, field)
         assert row["contacted_count"] <= row["leads_count"]
-        # per-lead counts are leads contacted in the window: never more than contacted
+        # per-lead counts are new leads of the window: never more than the new leads contacted
+        assert row["new_leads_contacted_count"] <= row["contacted_count"]
         for per_lead in ("open_count", "open_count_unique", "reply_count_unique",
                          "reply_count_automatic_unique", "link_click_count_unique"):
-            assert row[per_lead] <= row["contacted_count"], (cid, per_lead)
+            assert row[per_lead] <= row["new_leads_contacted_count"], (cid, per_lead)
         assert row["reply_count_automatic_unique"] <= row["reply_count_unique"]
         busy += row["emails_sent_count"] > 0
     assert busy >= 3

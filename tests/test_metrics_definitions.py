@@ -37,7 +37,7 @@ def test_registry_has_the_documented_rates_with_definitions() -> None:
 
 
 def test_pooled_rate_is_ratio_of_sums_not_mean_of_ratios(campaigns: pl.DataFrame) -> None:
-    out = metrics.rate(campaigns, "reply")
+    out = metrics.rate(campaigns, "reply", denominator="contacted")
     assert out.height == 1
     row = out.row(0, named=True)
     assert (row["numerator"], row["denominator"]) == (50.0, 1100.0)
@@ -68,7 +68,8 @@ def test_alternative_denominators(campaigns: pl.DataFrame, denominator: str, col
 
 
 def test_by_group_zero_denominator_gives_null(campaigns: pl.DataFrame) -> None:
-    out = metrics.rate(campaigns, "reply", by="campaign_id", level=0.9, method="jeffreys")
+    out = metrics.rate(campaigns, "reply", "contacted", by="campaign_id", level=0.9,
+                       method="jeffreys")
     assert out["campaign_id"].to_list() == ["c1", "c2", "c3"]
     c3 = out.filter(pl.col("campaign_id") == "c3").row(0, named=True)
     assert c3["rate"] is None and c3["ci_low"] is None and c3["ci_high"] is None
@@ -136,3 +137,56 @@ def test_public_names_are_documented() -> None:
             obj = getattr(module, name)
             if callable(obj):
                 assert obj.__doc__ and obj.__doc__.strip(), f"{module.__name__}.{name}"
+
+
+def test_vendor_reply_rate_and_its_companions() -> None:
+    df = pl.DataFrame({"campaign_id": ["a", "b"], "new_leads_contacted_count": [1000, 400],
+                       "contacted_count": [1200, 500], "reply_count_unique": [80, 30],
+                       "reply_count_automatic_unique": [50, 10], "total_interested": [9, 4],
+                       "total_meeting_booked": [3, 1]})
+    reply = metrics.rate(df, "reply").row(0, named=True)
+    # (reply_count_unique - reply_count_automatic_unique) / new_leads_contacted_count
+    assert (reply["numerator"], reply["denominator"]) == (50.0, 1400.0)
+    assert reply["denominator_col"] == "new_leads_contacted_count"
+    assert "automatic replies subtracted" in reply["definition"]
+    auto = metrics.rate(df, "automatic").row(0, named=True)
+    assert (auto["numerator"], auto["denominator"]) == (60.0, 1400.0)
+    assert metrics.rate(df, "interested")["rate"].item() == pytest.approx(13 / 1400)
+    assert RATES["interested"].label == "Positive-reply rate"
+    per = metrics.rate(df, "meeting", by="campaign_id")
+    assert per["rate"].to_list() == pytest.approx([3 / 1000, 1 / 400])
+    raw = metrics.rate(df, "reply", exclude_automatic=False)
+    assert raw["numerator"].item() == 110.0
+
+
+def test_open_rate_not_tracked_and_left_out_of_pooled() -> None:
+    df = pl.DataFrame({"campaign_id": ["a", "b", "c"], "contacted_count": [100, 300, 50],
+                       "open_count_unique": [40, 0, 20], "open_tracking": [True, False, None]})
+    per = metrics.rate(df, "open", by="campaign_id")
+    b = per.filter(pl.col("campaign_id") == "b").row(0, named=True)
+    assert b["rate"] is None and b["ci_low"] is None and b["note"].startswith("not tracked")
+    pooled = metrics.rate(df, "open").row(0, named=True)
+    assert (pooled["numerator"], pooled["denominator"]) == (60.0, 150.0)  # unknown = tracked
+
+
+def test_numerator_outside_denominator_is_never_a_rate() -> None:
+    df = pl.DataFrame({"g": ["short window", "impossible", "fine"],
+                       "new_leads_contacted_count": [5, 100, 100],
+                       "reply_count_unique": [9, 3, 3], "reply_count_automatic_unique": [0, 7, 1]})
+    out = metrics.rate(df, "reply", by="g")
+    rows = {r["g"]: r for r in out.iter_rows(named=True)}
+    assert rows["short window"]["rate"] is None and "not a proportion" in rows["short window"][
+        "note"]
+    assert rows["impossible"]["rate"] is None and "negative" in rows["impossible"]["note"]
+    assert rows["fine"]["rate"] == pytest.approx(0.02) and rows["fine"]["note"] == ""
+
+
+def test_definitions_text_is_stated_once() -> None:
+    from instantly_nb.metrics.definitions import definitions
+
+    pairs = dict(definitions())
+    assert set(pairs) == {r.label for r in RATES.values()}
+    assert "new leads contacted" in pairs["Reply rate"]
+    assert pairs["Open rate"].startswith("Open rate = leads who opened")
+    assert dict(definitions(("reply",), denominator="sent"))["Reply rate"].endswith(
+        "emails sent; pooled as a ratio of sums.")

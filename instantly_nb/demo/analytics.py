@@ -5,12 +5,14 @@ and a window ``(a, b)`` of history day indexes (inclusive). Every metric is coun
 it happened (opens on ``open_day``, replies on ``reply_day``...), so sums over days, over
 steps x variants and over campaigns agree with the totals for the same window.
 
-One meaning per field name, chosen so that every per-lead count is a subset of the leads
-contacted in the same window (``contacted_count``, distinct leads sent to in the window):
+One meaning per field name, chosen so that every per-lead count is a subset of the new leads
+contacted in the same window (``new_leads_contacted_count``, leads whose sequence started in
+it), itself a subset of ``contacted_count`` (distinct leads sent to in the window):
 
-* ``open_count`` = ``open_count_unique`` = leads contacted in the window who opened in it; the
-  same holds for ``link_click_count_unique``, ``reply_count_unique`` and
-  ``reply_count_automatic_unique`` (their first event per lead);
+* ``open_count`` = ``open_count_unique`` = new leads of the window who opened in it; the same
+  holds for ``link_click_count_unique``, ``reply_count_unique`` and
+  ``reply_count_automatic_unique`` (their first event per lead). Over a campaign's whole life
+  these are simply the leads who opened (clicked, replied);
 * ``*_unique_by_step`` count (lead, step) pairs on the day of the event;
 * replies follow Instantly's analytics guide: ``reply_count``, ``reply_count_unique`` and the
   daily / step ``unique_replies`` count every replying lead, automatic replies included, and the
@@ -43,7 +45,7 @@ def _count(col: str, w: Window) -> pl.Expr:
 
 
 def _leads(event: str, w: Window) -> pl.Expr:
-    """Distinct leads contacted in the window whose ``event`` falls in it."""
+    """Distinct new leads of the window (sequence started in it) whose ``event`` falls in it."""
     return pl.col("lead").filter(_in(event, w) & pl.col("_contacted")).n_unique().cast(pl.Int64)
 
 
@@ -107,7 +109,7 @@ def campaign_totals(sends: pl.DataFrame, w: Window) -> dict[int, dict[str, Any]]
     """Campaign index -> totals over the window (campaigns without rows are absent)."""
     if sends.height == 0:
         return {}
-    contacted = _in("day", w).any().over("c", "lead").alias("_contacted")
+    contacted = (_in("day", w) & pl.col("first")).any().over("c", "lead").alias("_contacted")
     table = sends.with_columns(contacted).group_by("c").agg(_total_exprs(w))
     return {int(row["c"]): row for row in table.iter_rows(named=True)}
 

@@ -13,7 +13,12 @@ from collections.abc import Mapping, Sequence
 import polars as pl
 
 from instantly_nb.metrics._frame import empty, require
-from instantly_nb.metrics.definitions import RATE_SCHEMA_TAIL, rate, resolve_columns
+from instantly_nb.metrics.definitions import (
+    RATE_SCHEMA_TAIL,
+    numerator_expr,
+    rate,
+    resolve_columns,
+)
 
 TOTAL_LABEL = "(all)"
 Frames = pl.DataFrame | Sequence[pl.DataFrame] | Mapping[str, pl.DataFrame]
@@ -72,7 +77,7 @@ def rollup(
     pl.DataFrame
         ``by``, is_total, then the columns of :func:`~instantly_nb.metrics.rate` (metric,
         numerator, denominator, rate, ci_low, ci_high, level, method, rows, numerator_col,
-        denominator_col, definition, caveat) and mean_of_ratios (unweighted mean over input
+        denominator_col, definition, caveat, note) and mean_of_ratios (unweighted mean over input
         rows of each row's own ratio, rows with a zero denominator left out) for contrast.
     """
     df = combine(frames, by)
@@ -86,9 +91,9 @@ def rollup(
     df = df.with_columns(pl.col(by).cast(pl.String))
     parts = []
     for name in rates:
-        _, num_col, den_col = resolve_columns(df, name, denominator)
+        rdef, num_col, den_col = resolve_columns(df, name, denominator)
         ratio = pl.when(pl.col(den_col).cast(pl.Float64) > 0).then(
-            pl.col(num_col).cast(pl.Float64) / pl.col(den_col).cast(pl.Float64)
+            numerator_expr(df, rdef, num_col) / pl.col(den_col).cast(pl.Float64)
         )
         means = df.group_by(by).agg(ratio.mean().alias("mean_of_ratios"))
         per = rate(df, name, denominator, by=by, level=level, method=method)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from instantly_nb.metrics._frame import ByArg, as_list, empty, require
-from instantly_nb.metrics.definitions import finish_rates, resolve_columns
+from instantly_nb.metrics.definitions import finish_rates, numerator_expr, resolve_columns
 from instantly_nb.metrics.stats import compare_2prop
 
 FREQS = {"1d": "%Y-%m-%d", "1w": "%G-W%V", "1mo": "%Y-%m"}
@@ -92,7 +92,7 @@ def trends(
     parts = []
     for rdef, num_col, den_col in resolved:
         sums = work.group_by([*groups, "period_start"], maintain_order=True).agg(
-            pl.col(num_col).cast(pl.Float64, strict=False).sum().alias("numerator"),
+            numerator_expr(daily_df, rdef, num_col).sum().alias("numerator"),
             pl.col(den_col).cast(pl.Float64, strict=False).sum().alias("denominator"),
             pl.col("date").n_unique().alias("days"),
         )
