@@ -23,10 +23,11 @@ if str(ROOT) not in sys.path:  # run as a script: make the bench package importa
     sys.path.insert(0, str(ROOT))
 
 from bench import e2e, leads, shaping, sweep  # noqa: E402
+from bench import workspaces as many  # noqa: E402
 from bench.server import ServerConfig  # noqa: E402
 from bench.table import Row, dump, record, render  # noqa: E402
 
-SECTIONS = ("sweep", "leads", "shaping", "e2e")
+SECTIONS = ("sweep", "leads", "shaping", "e2e", "workspaces")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +81,14 @@ def run_sections(args: argparse.Namespace, notes: list[str]) -> list[Row]:
         rows += _timed_section("shaping", lambda: _shaping(args.out, "large", count, notes))
     if "e2e" in wanted:
         rows += _timed_section("e2e", lambda: e2e.run(notebooks=not args.no_notebooks))
+    if "workspaces" in wanted:
+        wopts = many.Options(server=replace(many.Options().server, size=str(settings(args)["size"])
+                                            if args.size else "default",
+                                            latency_ms=args.latency_ms, jitter_ms=args.jitter_ms),
+                             counts=(1, 5) if args.quick else (1, 5, 20))
+        wrows = _timed_section("workspaces", lambda: many.run(wopts))
+        if args.record:  # a section of its own in RESULTS.md, not a row of the table above
+            many.record(ROOT / "bench" / "RESULTS.md", wrows, wopts)
     return rows
 
 

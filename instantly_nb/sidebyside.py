@@ -29,7 +29,7 @@ import polars as pl
 
 from . import frames as shaping
 from .client import Client
-from .dataset import DatasetWriter, table_schema, workspace_record
+from .dataset import DatasetWriter, conform, table_schema, workspace_record
 from .endpoint_facts import id_column
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
 from .fanout import progress_enabled
@@ -109,21 +109,26 @@ def fanout_columns(client: Client, name: str, params: dict[str, Any]) -> list[st
 
 
 def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int) -> int:
-    """Walk a listing, writing every ``batch_pages`` pages; returns the rows written."""
+    """Walk a listing, shaping every page as it comes and writing every ``batch_pages`` pages.
+
+    Only the current page's JSON and the compact frames of the current batch are held.
+    """
     assert job.writer is not None
     endpoint = job.client.endpoint(name)
     prepared = prepare(endpoint, params)
-    job.writer.begin(name, table_schema(name))
-    bodies: list[Any] = []
+    schema = table_schema(name)
+    job.writer.begin(name, schema)
+    batch: list[pl.DataFrame] = []
     send = job.client._requester.send
     for body in iter_pages(send, endpoint, path_params=prepared.path, query=prepared.query,
                            body=prepared.body):
-        bodies.append(body)
-        if len(bodies) >= batch_pages:
-            job.writer.add(name, shaping.from_bodies(name, bodies))
-            bodies = []
-    if bodies or job.writer.rows[name] == 0:
-        job.writer.add(name, shaping.from_bodies(name, bodies))
+        batch.append(conform(shaping.from_bodies(name, [body]), schema))
+        del body
+        if len(batch) >= batch_pages:
+            job.writer.add(name, pl.concat(batch))
+            batch = []
+    if batch or job.writer.rows[name] == 0:
+        job.writer.add(name, pl.concat(batch) if batch else shaping.empty(name))
     return job.writer.rows[name]
 
 
@@ -185,7 +190,7 @@ def pull_all(
     only: list[str] | None = None,
     workers: int = 32,
     per_workspace: int = 4,
-    batch_pages: int = 50,
+    batch_pages: int = 20,
     progress: bool | None = None,
 ) -> pl.DataFrame:
     """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.

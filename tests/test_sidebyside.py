@@ -42,7 +42,8 @@ def pulled(server, tmp_path_factory):
     out = tmp_path_factory.mktemp("dataset")
     outage = Client(api_key="demo-key-gone", base_url=dead_url(), retry=RetryPolicy(max_attempts=1))
     ws = Workspaces({**clients(server, {"alpha": "demo-key-alpha", "beta": "demo-key-beta",
-                                        "badkey": "not-a-key"}), "outage": outage})
+                                        "badkey": "not-a-key", "unpaid": "demo-key-unpaid-co"}),
+                     "outage": outage})
     with ws:
         summary = ws.pull(out, days=30, end=TODAY, only=ONLY, batch_pages=2, workers=6)
         direct = {wid: {n: ws.clients[wid].fetch(n) for n in ("leads.list", "campaigns.list")}
@@ -56,6 +57,7 @@ def test_a_failing_workspace_is_reported_and_the_others_are_written(pulled):
     status = dict(summary.select("workspace", "status").iter_rows())
     assert status["alpha"] == status["beta"] == "ok"
     assert status["badkey"].startswith("failed: AuthenticationError")
+    assert status["unpaid"].startswith("failed: PaymentRequiredError")
     assert status["outage"].startswith("failed: TransportError")
     assert "not-a-key" not in summary.write_csv()
     assert summary.filter(pl.col("status") == "ok")["rows"].min() > 0

@@ -108,3 +108,10 @@ def test_each_named_demo_workspace_has_its_own_rate_limit():
 
         assert [status("demo-key-omega") for _ in range(4)] == [200, 200, 200, 429]
         assert status("demo-key-zeta-9") == 200
+
+
+def test_the_example_file_is_valid():
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "workspaces.toml"
+    assert [e.id for e in read_workspaces_file(example)] == ["north", "south", "acme"]

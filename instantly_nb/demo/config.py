@@ -19,7 +19,8 @@ key                         workspace   seed
                                         digits and ``-``, so an agency of any size can be played
 ==========================  ==========  =====
 
-A named workspace carries its name in its id, its display name (``"North Demo Workspace"``) and
+A name starting with ``unpaid`` (``demo-key-unpaid-co``) plays a workspace without a paid plan:
+every request is answered 402. A named workspace carries its name in its id, its display name (``"North Demo Workspace"``) and
 every campaign name (``"Series A CTOs [north]"``), so rolled-up data shows where each row came from.
 """
 
@@ -42,6 +43,7 @@ __all__ = [
 
 DEMO_KEY = "demo-key-instantly-nb"
 DEMO_KEY_PREFIX = "demo-key-"
+UNPAID_PREFIX = "unpaid"  # demo-key-unpaid-<...>: a workspace without a paid plan (402)
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 

@@ -26,7 +26,16 @@ from starlette.routing import Route
 
 from ..endpoints import ENDPOINTS
 from ..spec import Endpoint
-from .config import DEMO_KEY, DEMO_KEY_NAMES, DEMO_KEYS, Faults, Limits, demo_key_name, seed_for
+from .config import (
+    DEMO_KEY,
+    DEMO_KEY_NAMES,
+    DEMO_KEYS,
+    UNPAID_PREFIX,
+    Faults,
+    Limits,
+    demo_key_name,
+    seed_for,
+)
 from .faults import FaultInjector, break_body
 from .protocol import ApiError, Call, Text, envelope
 from .quirks import BLOCK_BODY, Quirks, blocked, resolve
@@ -126,6 +135,8 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
         key = keys.from_header(request)
         if key is None:
             return _auth_error(request)
+        if keys.names[key].startswith(UNPAID_PREFIX):
+            return _error(402, "Payment required: this workspace has no active plan")
         wait = limiter.check(keys.names[key], name)
         if wait is not None:
             return _error(429, "Rate limit exceeded",
