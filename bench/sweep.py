@@ -20,14 +20,11 @@ from instantly_nb import Client
 
 from . import sdk, traffic
 from .floors import Floor, floor
-from .patches import applied
 from .server import ServerConfig, ServerProcess
 from .table import Row, ratio
 
 __all__ = ["SweepOptions", "run"]
 
-PROPOSED = ("partition_leads", "workspace_once", "chains_first", "workspace_remembered",
-            "gc_paused")
 # Pause between two timed runs on one server, so the first run's last second of requests does
 # not count against the second run in the server's per-second window.
 SETTLE_S = 1.5
@@ -36,8 +33,7 @@ SETTLE_S = 1.5
 @dataclass
 class SweepOptions:
     server: ServerConfig
-    max_workers: int = 32
-    shipped: bool = False  # also time the sweep with no proposed change (slow on "large")
+    max_workers: int | None = None  # None: the client's own default
     naive_sample: int | None = None  # requests per endpoint; None: replay them all
     sdk: bool = True
     sdk_pages: int | None = None  # pages per listing; None: walk them all
@@ -45,9 +41,10 @@ class SweepOptions:
     notes: list[str] = field(default_factory=list)
 
 
-def _client(srv: ServerProcess, rec: traffic.Recorder | None, workers: int) -> Client:
+def _client(srv: ServerProcess, rec: traffic.Recorder | None, workers: int | None) -> Client:
+    extra = {} if workers is None else {"max_workers": workers}
     return Client(api_key=srv.key, base_url=srv.url, progress=False, transport=rec,
-                  max_workers=workers, **srv.pacing)
+                  **extra, **srv.pacing)
 
 
 def _pull(client: Client, out: Path) -> tuple[float, Any]:
@@ -71,33 +68,30 @@ def sweep_floor(calls: list[traffic.Call], cfg: ServerConfig) -> Floor:
 
 
 def run(opts: SweepOptions) -> list[Row]:
-    """Time the sweep cold (proposed changes applied), naive, SDK, and cached; rows for the table."""
+    """Time the sweep cold (the package as shipped), naive, SDK, and cached; rows for the table."""
     cfg = opts.server
     rows: list[Row] = []
     with ServerProcess(cfg) as srv, tempfile.TemporaryDirectory(prefix="bench-pull-") as tmp:
-        if opts.shipped:
-            rows.append(_shipped(srv, cfg, Path(tmp) / "shipped", opts.max_workers))
-            time.sleep(SETTLE_S)
         rec = traffic.Recorder()
         client = _client(srv, rec, opts.max_workers)
         before = srv.stats()
-        with applied(*PROPOSED):
-            cold, (summary, failed) = _pull(client, Path(tmp) / "pull")
-            calls = rec.take()
-            after = srv.stats()
-            fl = sweep_floor(calls, cfg)
-            refused = after["refused"] - before["refused"]
-            rows.append(Row("1", f"pull, cold, {cfg.size} workspace ({summary['rows'].sum():,} "
-                            "rows)", cold, len(calls), f"floor {fl.seconds:.1f} s ({fl.binding})",
-                            ratio(cold, fl.seconds), "<= 1.3x floor",
-                            (ratio(cold, fl.seconds) or 0) <= 1.3,
-                            f"{len(traffic.needed(calls)):,} needed; server 429s: {refused}; "
-                            f"steps failed: {len(failed)}"))
-            opts.notes.append(f"Sweep floor: {fl.describe()}.")
-            rows.append(Row("1", "no 429 reaches the user", None, None,
-                            f"{refused} 429s answered by the server, all retried", None,
-                            "0 failed steps", not failed, "; ".join(failed)[:200]))
-            rows += _cached(srv, client, Path(tmp) / "pull", cold)
+        cold, (summary, failed) = _pull(client, Path(tmp) / "pull")
+        calls = rec.take()
+        after = srv.stats()
+        fl = sweep_floor(calls, cfg)
+        refused = after["refused"] - before["refused"]
+        rows.append(Row("1", f"pull, cold, {cfg.size} workspace, GET /emails "
+                        f"{cfg.emails_per_minute}/min ({summary['rows'].sum():,} rows)", cold,
+                        len(calls), f"floor {fl.seconds:.1f} s ({fl.binding})",
+                        ratio(cold, fl.seconds), "<= 1.3x floor",
+                        (ratio(cold, fl.seconds) or 0) <= 1.3,
+                        f"{len(traffic.needed(calls)):,} needed; server 429s: {refused}; "
+                        f"steps failed: {len(failed)}; max_workers={client.max_workers}"))
+        opts.notes.append(f"Sweep floor: {fl.describe()}.")
+        rows.append(Row("1", "no 429 reaches the user", None, None,
+                        f"{refused} 429s answered by the server, all retried", None,
+                        "0 failed steps", not failed, "; ".join(failed)[:200]))
+        rows += _cached(srv, client, Path(tmp) / "pull", cold)
         client.close()
         need = traffic.needed(calls)
         time.sleep(SETTLE_S)
@@ -105,17 +99,6 @@ def run(opts: SweepOptions) -> list[Row]:
         if opts.sdk:
             rows.append(_sdk(srv, need, opts, cold))
     return rows
-
-
-def _shipped(srv: ServerProcess, cfg: ServerConfig, out: Path, workers: int) -> Row:
-    rec = traffic.Recorder()
-    with _client(srv, rec, workers) as client:
-        seconds, (summary, failed) = _pull(client, out)
-    calls = rec.take()
-    fl = sweep_floor(calls, cfg)
-    return Row("1", f"pull as shipped (no proposed change), {cfg.size}", seconds, len(calls),
-               f"floor {fl.seconds:.1f} s ({fl.binding})", ratio(seconds, fl.seconds), "", None,
-               f"longest chain {fl.chain_pages} pages; steps failed: {len(failed)}")
 
 
 def _cached(srv: ServerProcess, client: Client, out: Path, cold: float) -> list[Row]:

@@ -34,8 +34,12 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Annotated, Any
 
-import msgspec
 import polars as pl
+
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - a dependency; without it every page takes the ordinary path
+    msgspec = None  # type: ignore[assignment]
 
 from . import frames
 from .http import check_envelope
@@ -79,7 +83,8 @@ def eligible(name: str) -> bool:
 
 
 _PY: dict[str, Any] = {"str": str, "datetime": str, "date": str, "float": float, "bool": bool,
-                      "int": Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]}
+                      "int": int if msgspec is None else
+                      Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]}
 
 
 def _struct(name: str, node: dict[str, Any]) -> Any:
@@ -114,7 +119,7 @@ def _plan(name: str) -> tuple[Any, list[tuple[Field, tuple[str, ...]]], dict[str
         return out
 
     columns = walk(tree, ())
-    if any(f.dtype in ("json", "list[json]") for f, _ in paths):
+    if msgspec is None or any(f.dtype in ("json", "list[json]") for f, _ in paths):
         return None
     record = _struct("Record", tree)
     page = msgspec.defstruct("Page", [("items", list[record]),  # type: ignore[valid-type]
