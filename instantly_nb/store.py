@@ -84,11 +84,16 @@ class Store:
         Seconds a snapshot stays fresh (``DEFAULT_TTL``, six hours, by default).
     clock : callable
         Unix time source, injectable for tests.
+    lookback_days : int
+        Daily analytics of the most recent days are fetched again on a refresh, since the API
+        still corrects them (7 by default); see :mod:`instantly_nb.daily`.
     """
 
-    def __init__(self, root: str | os.PathLike[str], ttl: float = DEFAULT_TTL, *, clock: Callable[[], float] = time.time):
+    def __init__(self, root: str | os.PathLike[str], ttl: float = DEFAULT_TTL, *,
+                 clock: Callable[[], float] = time.time, lookback_days: int = 7):
         self.root = Path(root).expanduser()
         self.ttl = float(ttl)
+        self.lookback_days = int(lookback_days)
         self._clock = clock
 
     def __repr__(self) -> str:

@@ -37,10 +37,11 @@ def test_bench_runs_on_the_tiny_workspace(tmp_path):
     assert cached["requests"] == 0 and cached["note"] == "server saw 0 requests"
     assert rows[("1", "naive loop")]["requests"] > 100
     partitioned = [r for r in result["rows"] if "partitioned chains" in r["what"]]
-    assert len(partitioned) == 2 and all("complete: True" in r["note"] for r in partitioned)
+    assert len(partitioned) == 1 and "complete: True" in partitioned[0]["note"]
+    assert "fresh Client, default settings" in partitioned[0]["what"]
     shaped = [r for r in result["rows"] if r["section"] == "3"]
-    assert len(shaped) == 7 and all(r["seconds"] > 0 and "1,000 leads" in r["what"] for r in shaped)
-    assert any("first 1,000 leads -- proposed fast path: True, raw-pages reader: True" in n
-               for n in result["notes"])
+    assert len(shaped) == 6 and all(r["seconds"] > 0 and "1,000 leads" in r["what"] for r in shaped)
+    assert any("rawpages gives the same frame as json.loads + from_bodies on the first 1,000 "
+               "leads: True" in n for n in result["notes"])
     table = render([Row(**r) for r in result["rows"]])
     assert "| 1 | pull, cold, tiny workspace" in table and "| 3 | pandas.json_normalize" in table
