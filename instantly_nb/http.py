@@ -42,7 +42,7 @@ from .endpoints import ENDPOINTS
 from .guard import ReadOnlyTransport, encode_segment
 from .scope import check_cancelled, interruptible_sleep
 from .spec import Endpoint
-from .throttle import Throttle
+from .throttle import DEFAULT_LATENCY_S, Throttle
 
 __all__ = ["Requester", "RetryPolicy", "USER_AGENT", "count_requests"]
 
@@ -156,6 +156,8 @@ class Requester:
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.requests_sent = 0  # every attempt that reached the transport
+        # moving average of a round trip (seconds), to size the worker pool (throttle.workers_for)
+        self.latency = DEFAULT_LATENCY_S
         self._http = httpx.Client(
             base_url=base_url,
             headers={
@@ -178,6 +180,12 @@ class Requester:
 
     def close(self) -> None:
         self._http.close()
+
+    @property
+    def authorization(self) -> str:
+        """The ``Authorization`` header (for a salted hash of it in the snapshot store; never
+        written or shown as such)."""
+        return str(self._http.headers.get("Authorization", ""))
 
     # -- read-only guard (the transport checks every request again) -----------------------
     def _check_endpoint(self, endpoint: Endpoint) -> None:
@@ -218,12 +226,14 @@ class Requester:
                 cell = _tally.get()
                 if cell is not None:
                     cell[0] += 1
+                started = time.monotonic()
                 response = self._http.request(
                     endpoint.method,
                     url,
                     params=_query_items(query),
                     json=dict(body or {}) if endpoint.method == "POST" else None,
                 )
+                self.latency += 0.1 * (time.monotonic() - started - self.latency)
             except httpx.TimeoutException as exc:
                 failure: Exception = errors.TimeoutError(
                     f"{endpoint.method} {display} timed out ({type(exc).__name__}) after "

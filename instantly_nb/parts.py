@@ -17,13 +17,14 @@ from typing import Any
 
 import polars as pl
 
-from . import fallbacks, frames
+from . import fallbacks, frames, rawpages
 from .endpoint_facts import REPEATED_ROWS, WINDOW_DAYS, id_column
 from .errors import ParameterError
 from .fanout import Progress, fan_out_values, run_parts
 from .paginate import iter_pages
 from .params import Prepared, batch_size, prepare
 from .spec import Endpoint
+from .throttle import bulk
 
 __all__ = ["Part", "plan", "run", "with_columns"]
 
@@ -88,9 +89,13 @@ def run(client: fallbacks.Source, send: Callable[..., Any], name: str, endpoint:
                 ))
 
             bodies = fallbacks.fetch_bodies(client, endpoint, part.prepared, walk)
-            return with_columns(frames.from_bodies(name, bodies), part.columns)
+            return with_columns(rawpages.frame(name, bodies), part.columns)
 
-        results = run_parts(one, parts, max_workers=client.max_workers,
+        def one_of_many(part: Part) -> pl.DataFrame:
+            with bulk():  # a cursor chain waiting beside this fan-out goes first
+                return one(part)
+
+        results = run_parts(one if len(parts) == 1 else one_of_many, parts, max_workers=client.max_workers,
                             describe=Part.describe, progress=bar if len(parts) > 1 else None)
     if not results:
         return with_columns(frames.empty(name), {c: None for c in _columns(parts)})

@@ -20,6 +20,7 @@ fan-out throughput-bound, so a chain beside a 30-thread fan-out still gets its p
 from __future__ import annotations
 
 import contextvars
+import math
 import threading
 import time
 from collections import deque
@@ -27,7 +28,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Throttle", "Window", "DEFAULT_WINDOWS", "DEFAULT_ENDPOINT_WINDOWS", "bulk"]
+__all__ = ["Throttle", "Window", "DEFAULT_WINDOWS", "DEFAULT_ENDPOINT_WINDOWS", "bulk",
+           "workers_for", "DEFAULT_LATENCY_S"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,22 @@ class Window:
 # Documented limits, with a little headroom: network jitter can bunch requests that left on time.
 DEFAULT_WINDOWS: tuple[Window, ...] = (Window(95, 1.0), Window(5_800, 60.0))
 DEFAULT_ENDPOINT_WINDOWS: dict[str, tuple[Window, ...]] = {"emails.list": (Window(19, 60.0),)}
+
+# A round trip to the API before any was measured (seconds).
+DEFAULT_LATENCY_S = 0.15
+MIN_WORKERS, MAX_WORKERS = 4, 64
+
+
+def workers_for(rate: float, latency_s: float) -> int:
+    """Threads needed to keep ``rate`` requests a second going when each takes ``latency_s``.
+
+    Little's law: requests in flight = arrival rate x time in flight (95/s x 0.15 s = ~14). Twice
+    that covers the spread of round-trip times and the threads' own work; bounded to 4..64.
+    """
+    if not math.isfinite(rate) or not math.isfinite(latency_s):
+        return MAX_WORKERS
+    return max(MIN_WORKERS, min(MAX_WORKERS, math.ceil(rate * max(latency_s, 0.0) * 2)))
+
 
 _BULK: contextvars.ContextVar[bool] = contextvars.ContextVar("instantly_nb_bulk", default=False)
 
