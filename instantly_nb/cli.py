@@ -43,8 +43,15 @@ def _pull(args: argparse.Namespace) -> int:
         from .workspaces_cli import pull_workspaces
 
         return pull_workspaces(args)
-    with _client(args.demo) as client:
-        summary = client.pull(args.out, days=args.days)
+    try:
+        with _client(args.demo) as client:
+            summary = client.pull(args.out, days=args.days)
+    except KeyboardInterrupt as exc:
+        # the pull cancelled its steps and says what it kept; exit now rather than wait for
+        # requests still in flight (the output folder is only ever replaced as a whole)
+        print(f"\n{exc or 'interrupted'}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(130)
     with pl.Config(tbl_rows=100, tbl_hide_dataframe_shape=True, tbl_width_chars=120):
         print(summary)
     print(f"wrote {summary.height} frames to {os.path.abspath(args.out)}")

@@ -60,6 +60,7 @@ from .drift import DERIVED, NULL_TEXT, add_derived, clean_rows
 from .endpoint_facts import VIEWS, fields_of
 from .endpoints import ENDPOINTS
 from .errors import ResponseShapeError, UnknownEndpointError
+from .masking import mask_secrets
 from .spec import Endpoint, Field, csv_column
 
 __all__ = ["empty", "from_bodies", "polars_dtype", "records", "schema", "to_frame"]
@@ -469,7 +470,7 @@ def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]
             alias += "_extra"
         taken.add(alias)
         columns.append(series.alias(alias))
-    return pl.DataFrame(columns)
+    return mask_secrets(pl.DataFrame(columns))  # API keys, passwords... never leave shaping
 
 
 def from_bodies(name: str, bodies: Iterable[Any]) -> pl.DataFrame:

@@ -10,6 +10,16 @@ Each step's frame is written as ``<dir>/<name>.parquet`` and kept in the snapsho
 ``<dir>/.snapshots`` (or the client's own store), so a second pull within the store's TTL is
 served with no HTTP request. The returned summary has one row per step: endpoint, rows,
 requests, seconds, status.
+
+Safety:
+
+* ``<dir>`` is replaced as a unit when the sweep is done (:mod:`instantly_nb.pull_output`): a
+  failed, interrupted or killed pull leaves the previous complete pull in place;
+* the pull's store is handed to its steps (:func:`instantly_nb.scope.using_store`); ``client.store``
+  is never swapped, so other threads using the client meanwhile are not affected;
+* a first Ctrl-C cancels every step within about a second (requests in flight and throttle waits
+  included) and raises ``KeyboardInterrupt`` saying what was kept; a second one while the steps
+  wind down raises at once.
 """
 
 from __future__ import annotations
@@ -23,7 +33,6 @@ import warnings
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
@@ -32,12 +41,15 @@ from . import frames as shaping
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
 from .fanout import Progress, progress_enabled
 from .http import count_requests
+from .pull_output import PullOutput
+from .scope import cancellable, check_cancelled, using_store
 from .store import Store
 
 __all__ = ["pull", "Step", "SWEEP", "Workspace"]
 
 Frames = Mapping[str, pl.DataFrame]
 FATAL = (AuthenticationError, PaymentRequiredError)
+GRACE_SECONDS = 1.0  # how long an interrupted pull waits for its steps to wind down
 
 
 class Workspace(Protocol):
@@ -181,12 +193,10 @@ def pull(
     end = end or dt.datetime.now(dt.UTC).date()
     start = end - dt.timedelta(days=days - 1)
     steps = _select(only)
-    folder = Path(out) if out is not None else None
-    saved_store = client.store
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        if client.store is None:
-            client.store = Store(folder / ".snapshots")
+    output = PullOutput(out) if out is not None else None
+    store = client.store
+    if store is None and output is not None:
+        store = Store(output.snapshots)
     frames: dict[str, pl.DataFrame] = {}
     rows: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
@@ -202,30 +212,65 @@ def pull(
             else:
                 frame = client.fetch(step.name, **params)
                 status = "ok"
+        check_cancelled()
         with lock:
             frames[step.name] = frame
-            if folder is not None:
-                frame.write_parquet(folder / f"{step.name}.parquet")
+            if output is not None:
+                frame.write_parquet(output.path(f"{step.name}.parquet"))
             rows[step.name] = {"endpoint": step.name, "rows": frame.height,
                                "requests": tally.n,
                                "seconds": round(time.perf_counter() - t0, 3), "status": status}
 
     try:
-        _schedule(steps, run, concurrency, rows, strict, bar)
+        with using_store(store), cancellable(threading.Event()) as cancel:
+            _schedule(steps, run, concurrency, rows, strict, bar, cancel)
+    except KeyboardInterrupt as exc:
+        if output is not None:
+            output.discard()
+        raise KeyboardInterrupt(_interrupted_message(steps, rows, store, output, exc)) from None
+    except BaseException:
+        if output is not None:
+            output.discard()
+        raise
     finally:
         bar.close()
-        client.store = saved_store
     summary = pl.DataFrame([rows[s.name] for s in steps if s.name in rows],
                            schema={"endpoint": pl.String, "rows": pl.Int64, "requests": pl.Int64,
                                    "seconds": pl.Float64, "status": pl.String}, orient="row")
-    if folder is not None:
-        summary.write_parquet(folder / "_summary.parquet")
+    if output is not None:
+        try:
+            summary.write_parquet(output.path("_summary.parquet"))
+            output.commit({f"{n}.parquet": f.height for n, f in frames.items()}, (start, end))
+        except BaseException:
+            output.discard()
+            raise
     failed = summary.filter(~pl.col("status").str.starts_with("ok") & ~pl.col("status").str.starts_with("skipped"))
     if failed.height:
         warnings.warn(f"{failed.height} step(s) of the pull failed; see the summary's status column: "
                       + "; ".join(f"{r['endpoint']}: {r['status'][:160]}" for r in failed.iter_rows(named=True)),
                       stacklevel=2)
     return summary
+
+
+def _interrupted_message(steps: list[Step], rows: Mapping[str, Mapping[str, Any]],
+                         store: Store | None, output: PullOutput | None,
+                         exc: KeyboardInterrupt) -> str:
+    """What an interrupted pull kept, in one paragraph."""
+    finished = [s.name for s in steps if str(rows.get(s.name, {}).get("status", "")).startswith("ok")]
+    how = "stopped at once on a second Ctrl-C" if exc.args == (_AGAIN,) else "cancelled"
+    text = f"pull interrupted: the remaining steps were {how}. {len(finished)} of {len(steps)} steps had finished"
+    if finished and store is not None:
+        text += (f" ({', '.join(finished[:8])}{', ...' if len(finished) > 8 else ''}); their frames "
+                 f"are kept in the snapshot store at {store.root}, and a pull within "
+                 f"{store.ttl / 3600:g} h reuses them without asking the API again.")
+    elif finished:
+        text += "; without a snapshot store nothing of them was kept."
+    else:
+        text += "; nothing was kept."
+    if output is not None:
+        state = "the previous complete pull" if output.had_previous() else "no pull yet"
+        text += f" {output.folder} was left unchanged (it holds {state})."
+    return text
 
 
 def _select(only: list[str] | None) -> list[Step]:
@@ -245,40 +290,70 @@ def _select(only: list[str] | None) -> list[Step]:
     return [s for s in SWEEP if s.name in wanted]
 
 
+_AGAIN = "interrupted again"
+
+
 def _schedule(steps: list[Step], run: Callable[[Step], None], concurrency: int,
-              rows: dict[str, dict[str, Any]], strict: bool, bar: Progress) -> None:
-    """Run steps as soon as the steps they need are done; record failures per step."""
+              rows: dict[str, dict[str, Any]], strict: bool, bar: Progress,
+              cancel: threading.Event) -> None:
+    """Run steps as soon as the steps they need are done; record failures per step.
+
+    On any exception (Ctrl-C included) the steps still running are cancelled and given
+    :data:`GRACE_SECONDS` to stop; the pool's threads are never waited for beyond that.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="instantly-nb-pull")
+    running: dict[Future[None], Step] = {}
+    try:
+        _drive(steps, run, pool, running, rows, strict, bar)
+    except BaseException:
+        _stop(pool, running, cancel)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop(pool: ThreadPoolExecutor, running: Mapping[Future[None], Step],
+          cancel: threading.Event) -> None:
+    """Cancel the running steps and wait at most GRACE_SECONDS for them; a Ctrl-C ends the wait."""
+    cancel.set()
+    pool.shutdown(wait=False, cancel_futures=True)
+    try:
+        wait(list(running), timeout=GRACE_SECONDS)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(_AGAIN) from None
+
+
+def _drive(steps: list[Step], run: Callable[[Step], None], pool: ThreadPoolExecutor,
+           running: dict[Future[None], Step], rows: dict[str, dict[str, Any]], strict: bool,
+           bar: Progress) -> None:
     pending = list(steps)
     done: set[str] = set()
     failed: set[str] = set()
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        running: dict[Future[None], Step] = {}
-        while pending or running:
-            for step in list(pending):
-                if any(n in failed for n in step.needs):
-                    pending.remove(step)
-                    failed.add(step.name)
-                    rows[step.name] = {"endpoint": step.name, "rows": None, "requests": 0, "seconds": 0.0,
-                                       "status": "skipped: " + ", ".join(n for n in step.needs if n in failed) + " failed"}
-                    bar.update()
-                elif all(n in done for n in step.needs):
-                    pending.remove(step)
-                    running[pool.submit(contextvars.copy_context().run, run, step)] = step
-            if not running:
-                continue
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
-            for fut in finished:
-                step = running.pop(fut)
-                bar.update()
-                exc = fut.exception()
-                if exc is None:
-                    done.add(step.name)
-                    continue
-                # a refused key or an unpaid workspace fails every step: stop at once
-                if strict or not isinstance(exc, InstantlyError) or isinstance(exc, FATAL):
-                    for f in running:
-                        f.cancel()
-                    raise exc
+    while pending or running:
+        for step in list(pending):
+            if any(n in failed for n in step.needs):
+                pending.remove(step)
                 failed.add(step.name)
-                rows[step.name] = {"endpoint": step.name, "rows": None, "requests": None, "seconds": None,
-                                   "status": f"failed: {type(exc).__name__}: {exc}"}
+                rows[step.name] = {"endpoint": step.name, "rows": None, "requests": 0, "seconds": 0.0,
+                                   "status": "skipped: " + ", ".join(n for n in step.needs if n in failed) + " failed"}
+                bar.update()
+            elif all(n in done for n in step.needs):
+                pending.remove(step)
+                running[pool.submit(contextvars.copy_context().run, run, step)] = step
+        if not running:
+            continue
+        # a bounded wait: an interrupt is handled promptly even where lock waits are not
+        # interrupted by signals
+        finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            step = running.pop(fut)
+            bar.update()
+            exc = fut.exception()
+            if exc is None:
+                done.add(step.name)
+                continue
+            # a refused key or an unpaid workspace fails every step: stop at once
+            if strict or not isinstance(exc, InstantlyError) or isinstance(exc, FATAL):
+                raise exc
+            failed.add(step.name)
+            rows[step.name] = {"endpoint": step.name, "rows": None, "requests": None, "seconds": None,
+                               "status": f"failed: {type(exc).__name__}: {exc}"}

@@ -43,6 +43,7 @@ except ImportError:  # pragma: no cover - a dependency; without it every page ta
 
 from . import frames
 from .http import check_envelope
+from .masking import mask_secrets
 from .spec import Endpoint, Field
 
 __all__ = ["FAST", "RawPage", "read_page", "frame", "eligible", "gc_paused", "raw_sender"]
@@ -213,7 +214,7 @@ def _finish(name: str, wide: pl.DataFrame) -> pl.DataFrame | None:
             codes, labels = zip(*f.enum, strict=True)
             columns.append(series.replace_strict(list(codes), list(labels), default=None,
                                                  return_dtype=pl.String).alias(f"{f.name}_label"))
-    return pl.DataFrame(columns)
+    return mask_secrets(pl.DataFrame(columns))  # as frames.to_frame does
 
 
 class _GcPause:

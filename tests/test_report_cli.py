@@ -196,6 +196,8 @@ def test_failed_notebook_exits_1_and_secrets_are_scrubbed(
     assert kept.is_file()  # a failed notebook is kept for debugging
     for path in _files(tmp_path):
         assert FAKE_KEY not in path.read_text(), path
+        # leaky also streamed the key in two pieces: neither piece is left
+        assert FAKE_KEY[:13] not in path.read_text() and FAKE_KEY[13:] not in path.read_text(), path
     assert FAKE_KEY not in out + err
 
 

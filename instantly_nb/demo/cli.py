@@ -22,7 +22,9 @@ def build_parser(prog: str = "python -m instantly_nb.demo") -> argparse.Argument
     p.add_argument("--size", choices=sorted(SIZES), default="default")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--today", help="last day of the history, YYYY-MM-DD (default: today, UTC)")
-    p.add_argument("--key", default=DEMO_KEY, help="the key the server accepts")
+    p.add_argument("--key", default=None,
+                   help=f"the only key the server accepts (default: the public demo key {DEMO_KEY} "
+                        "and the extra demo keys)")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--jitter-ms", type=float, default=0.0)
     p.add_argument("--speedup", type=float, default=1.0, help="multiply every rate limit")
@@ -103,17 +105,22 @@ def main(argv: Sequence[str] | None = None, *, stop: threading.Event | None = No
     from .server import DemoServer
 
     args = build_parser().parse_args(argv)
+    key = args.key or DEMO_KEY
     server = DemoServer(size=args.size, seed=args.seed, faults=faults_from_args(args),
-                        key=args.key, limits=Limits(enabled=not args.no_limits),
+                        key=key, limits=Limits(enabled=not args.no_limits),
                         speedup=args.speedup, today=args.today, port=args.port,
-                        quirks=args.quirks)
+                        quirks=args.quirks, extra_keys=args.key is None)
     server.start()
     print(f"instantly_nb demo server: {server.url}", flush=True)
     print(f"answers: {server.quirks.mode} (--quirks live: as the live API really answers)",
           flush=True)
-    print(f"accepted key: {args.key}  (extra demo keys: "
-          f"{', '.join(k for k in server.keys if k != args.key)})", flush=True)
-    print(f"export INSTANTLY_BASE_URL={server.url} INSTANTLY_API_KEY={args.key}", flush=True)
+    if args.key is None:  # the public demo keys can be shown; a key of the user's is not
+        others = ", ".join(k for k in server.keys if k != key)
+        print(f"accepted key: {key}  (extra demo keys: {others})", flush=True)
+        print(f"export INSTANTLY_BASE_URL={server.url} INSTANTLY_API_KEY={key}", flush=True)
+    else:
+        print("accepted key: the one given with --key, and no other", flush=True)
+        print(f"export INSTANTLY_BASE_URL={server.url} INSTANTLY_API_KEY=<your --key>", flush=True)
     waiter = stop or threading.Event()
     try:
         while not waiter.wait(0.5):

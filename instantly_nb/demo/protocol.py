@@ -8,6 +8,7 @@ the server turns it into ``{"statusCode", "error", "message"}`` with the right s
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -173,9 +174,12 @@ def _as_number(name: str, value: Any) -> float:
     if isinstance(value, bool):
         raise ApiError(400, f"{name} must be a number")
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise ApiError(400, f"{name} must be a number") from None
+    if not math.isfinite(number):
+        raise ApiError(400, f"{name} must be a finite number")
+    return number
 
 
 def _check_uuid(name: str, value: str) -> None:

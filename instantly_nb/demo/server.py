@@ -4,12 +4,21 @@
 Per request: (live quirks: the firewall's 403) -> bearer auth (401) -> rate limits (429 + Retry-After) -> injected faults ->
 parameter validation (400) -> the endpoint's handler (404 for unknown ids). Paths of write
 operations answer 405 (a read exists on the same path) or 404, as do unknown paths.
+
+Hostile input gets a 400 with the API's error envelope, never a traceback: bodies larger than
+:data:`MAX_BODY_BYTES` (refused from ``Content-Length`` before reading, or as soon as the
+stream passes the limit), bodies that are not JSON objects, nested deeper than
+:data:`MAX_BODY_DEPTH`, or holding ``NaN``/``Infinity`` or numbers beyond a float (``1e400``).
+An unexpected failure answers 500 with a short message and logs one line. When the server is
+given its own key (``--key``), only that key is accepted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import socket
 import threading
 import time
@@ -46,6 +55,9 @@ from .workspace import Workspace, build_workspace, resolve_today
 __all__ = ["DemoServer", "make_app"]
 
 SIZE_LIMITED = {"accounts.analytics_daily"}  # too many items -> 413 (checked by the handler)
+MAX_BODY_BYTES = 1 << 20  # request bodies above 1 MiB are refused
+MAX_BODY_DEPTH = 32  # objects/arrays nested deeper than this are refused
+log = logging.getLogger("instantly_nb.demo")
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -61,13 +73,16 @@ class _Keys:
     """Demo keys -> workspaces (built on first use) and their names.
 
     Besides the listed keys, any ``demo-key-<name>`` is accepted on first sight and opens the
-    workspace seeded from ``<name>``.
+    workspace seeded from ``<name>`` -- unless the server was given a key of its own
+    (``extra=False``): then that key alone is accepted.
     """
 
-    def __init__(self, key: str, seed: int, size: str, today: Any) -> None:
-        self.seeds = {key: seed, **{k: s for k, s in DEMO_KEYS.items() if k != key}}
-        self.names = {key: "demo", **{k: DEMO_KEY_NAMES[k] for k in DEMO_KEYS if k != key}}
+    def __init__(self, key: str, seed: int, size: str, today: Any, *, extra: bool = True) -> None:
+        others = {k: s for k, s in DEMO_KEYS.items() if k != key} if extra else {}
+        self.seeds = {key: seed, **others}
+        self.names = {key: "demo", **{k: DEMO_KEY_NAMES[k] for k in others}}
         self.size, self.today = size, resolve_today(today)
+        self.extra = extra
         self._lock = threading.Lock()
 
     def workspace(self, key: str) -> Workspace:
@@ -86,7 +101,7 @@ class _Keys:
         """Whether ``token`` is a demo key (registering a new ``demo-key-<name>``)."""
         if token in self.seeds:
             return True
-        name = demo_key_name(token)
+        name = demo_key_name(token) if self.extra else None
         if name is None:
             return False
         with self._lock:
@@ -101,19 +116,63 @@ def _auth_error(request: Request) -> Response:
     return _error(401, "Invalid API key")
 
 
-async def _body(request: Request, endpoint: Endpoint) -> dict[str, Any]:
-    if endpoint.method != "POST":
-        return {}
-    raw = await request.body()
+async def _read_limited(request: Request) -> bytes:
+    """The request body, refused (400) as soon as it is known to exceed MAX_BODY_BYTES."""
+    too_large = ApiError(400, f"Body too large: the limit is {MAX_BODY_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(node: Any) -> int:
+    deepest, todo = 0, [(node, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """A JSON object body, or ApiError(400) saying what is wrong with it."""
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except ValueError:
-        raise ApiError(400, "Body is not valid JSON") from None
+        body = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+    except RecursionError:
+        raise ApiError(400, f"Body is nested too deeply (limit {MAX_BODY_DEPTH} levels)") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+        raise ApiError(400, f"Body is not valid JSON: {str(exc)[:120]}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "Body must be a JSON object")
+    if _depth(body) > MAX_BODY_DEPTH:
+        raise ApiError(400, f"Body is nested too deeply (limit {MAX_BODY_DEPTH} levels)")
     return body
+
+
+async def _body(request: Request, endpoint: Endpoint) -> dict[str, Any]:
+    if endpoint.method != "POST":
+        return {}
+    return parse_body(await _read_limited(request))
 
 
 def _answer(result: Any, mutation: str | None) -> Response:
@@ -158,6 +217,9 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
             result = quirks.answer(workspace, name, call, result)
         except ApiError as exc:
             return _error(exc.status, exc.message, exc.headers)
+        except Exception as exc:  # noqa: BLE001 - answer 500 without a traceback
+            log.warning("demo server: %s failed: %s", name, type(exc).__name__)
+            return _error(500, "Internal error of the demo server")
         return _answer(result, decision.body)
 
     return Route(endpoint.path, serve, methods=[endpoint.method], name=name)
@@ -200,6 +262,9 @@ class DemoServer:
         Misbehaviours to inject (none by default).
     key : str
         The main accepted key (``DEMO_KEY`` by default).
+    extra_keys : bool, optional
+        Also accept the extra demo keys of ``DEMO_KEYS`` (other workspaces). By default only
+        with the public ``DEMO_KEY``: a server given its own key accepts that key alone.
     limits : Limits
         Rate limits to enforce; ``Limits(enabled=False)`` turns them off.
     speedup : float
@@ -227,7 +292,7 @@ class DemoServer:
                  jitter_ms: float = 0, faults: Faults | None = None, key: str = DEMO_KEY,
                  limits: Limits | None = None, speedup: float = 1.0, *, today: Any = None,
                  host: str = "127.0.0.1", port: int = 0,
-                 quirks: Quirks | str | None = None) -> None:
+                 quirks: Quirks | str | None = None, extra_keys: bool | None = None) -> None:
         self.quirks = resolve(quirks)
         faults = faults or Faults()
         if self.quirks.live:
@@ -238,7 +303,8 @@ class DemoServer:
         self.faults = faults
         self.limits = (limits or Limits()).scaled(speedup)
         self.key, self.size, self.seed, self.host, self.port = key, size, seed, host, port
-        self._keys = _Keys(key, seed, size, today)
+        extra = key == DEMO_KEY if extra_keys is None else extra_keys
+        self._keys = _Keys(key, seed, size, today, extra=extra)
         self.limiter = RateLimiter(self.limits, {n: e.per_minute for n, e in ENDPOINTS.items()
                                                  if e.per_minute})
         self.app: Starlette | None = None

@@ -49,6 +49,8 @@ CONFIG_ERROR_NAMES = frozenset({"ConfigurationError"})
 # Wrapping errors (e.g. a failed fan-out) quote the status of the answer they wrap.
 _AUTH_STATUS = re.compile(r"\banswered 40[123]\b")
 REDACTED = "[redacted]"
+# What may separate two pieces of a secret printed in parts: spaces, line breaks, quotes.
+_GAP = r"""[\s'"]*"""
 _MAX_MESSAGE = 500
 KERNEL_NAME = "python3"
 _SETUP_SOURCE = "from instantly_nb.report import setup_report_mode\nsetup_report_mode()"
@@ -109,29 +111,92 @@ def prepare_notebook(path: Path, parameters: Mapping[str, Any]) -> Any:
 def scrub(node: Any, secrets: Iterable[str]) -> bool:
     """Replace every secret in every string of a JSON-like tree, in place.
 
+    A secret is found whole, but also when it was printed in pieces: split by whitespace, line
+    breaks or quotes (a long string shown as ``('abc'\n 'def')``), across the items of a multi-line text list, or across the separate stream outputs
+    (stdout and stderr chunks) of a notebook, taken in order. Each occurrence becomes one
+    ``[redacted]`` and its pieces are removed wherever they landed.
+
     Returns True when something was replaced. Secrets shorter than 6 characters are ignored
     (replacing them would mangle ordinary text and hides nothing worth hiding).
     """
-    values = [s for s in secrets if s and len(s) >= 6]
-    found = False
+    patterns = [re.compile(_GAP.join(re.escape(c) for c in s))
+                for s in dict.fromkeys(secrets) if s and len(s) >= 6]
+    if not patterns:
+        return False
+    found = _scrub_outputs(node, patterns)
 
     def clean(value: Any) -> Any:
         nonlocal found
         if isinstance(value, str):
-            for secret in values:
-                if secret in value:
-                    found = True
-                    value = value.replace(secret, REDACTED)
-            return value
+            pieces, hit = _scrub_pieces([value], patterns)
+            found = found or hit
+            return pieces[0]
         if isinstance(value, dict):
             for key in list(value):
                 value[key] = clean(value[key])
         elif isinstance(value, list):
+            if value and all(isinstance(item, str) for item in value):
+                value[:], hit = _scrub_pieces(list(value), patterns)
+                found = found or hit
             value[:] = [clean(item) for item in value]
         return value
 
     clean(node)
     return found
+
+
+def _scrub_pieces(pieces: list[str], patterns: list[re.Pattern[str]]) -> tuple[list[str], bool]:
+    """Redact matches of ``patterns`` in the concatenation of ``pieces``, keeping the pieces."""
+    joined = "".join(pieces)
+    spans = sorted(m.span() for rx in patterns for m in rx.finditer(joined) if m.end() > m.start())
+    if not spans:
+        return pieces, False
+    merged: list[list[int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    out, offset = [], 0
+    for piece in pieces:
+        lo, hi, text, cursor = offset, offset + len(piece), [], offset
+        for a, b in merged:
+            if b <= lo or a >= hi:
+                continue
+            text.append(joined[cursor:max(a, lo)])
+            if a >= lo:
+                text.append(REDACTED)  # the occurrence is announced where it starts
+            cursor = min(b, hi)
+        text.append(joined[cursor:hi])
+        out.append("".join(text))
+        offset = hi
+    return out, True
+
+
+def _scrub_outputs(node: Any, patterns: list[re.Pattern[str]]) -> bool:
+    """Scrub the text outputs of a notebook as one stream, so a secret split across outputs is
+    found. Returns True when something was replaced."""
+    cells = node.get("cells") if isinstance(node, dict) else None
+    if not isinstance(cells, list):
+        return False
+    slots: list[tuple[dict[str, Any], str]] = []
+    for cell in cells:
+        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+            if isinstance(output, dict) and output.get("output_type") == "stream":
+                slots.append((output, "text"))
+            elif isinstance(output, dict) and isinstance(output.get("data"), dict) \
+                    and "text/plain" in output["data"]:
+                slots.append((output["data"], "text/plain"))
+    pieces = [_as_text(holder[key]) for holder, key in slots]
+    cleaned, hit = _scrub_pieces(pieces, patterns)
+    if hit:
+        for (holder, key), text in zip(slots, cleaned, strict=True):
+            holder[key] = text
+    return hit
+
+
+def _as_text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 def _kernel_config(sockets: Path) -> Any:

@@ -1,0 +1,89 @@
+"""The demo server against hostile input: its own key only, 400 for bodies it cannot take, never a
+traceback -- over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import httpx
+import pytest
+
+from instantly_nb.demo import DEMO_KEY, DEMO_KEYS, DemoServer, Limits
+from instantly_nb.demo.server import MAX_BODY_BYTES
+
+OWN_KEY = "my-own-demo-secret-0001"
+LEADS = "/api/v2/leads/list"
+
+
+@pytest.fixture(scope="module")
+def server():
+    with DemoServer(size="tiny", seed=11, key=OWN_KEY, limits=Limits(enabled=False)) as srv:
+        yield srv
+
+
+def _post(server: DemoServer, content: bytes, key: str = OWN_KEY) -> httpx.Response:
+    return httpx.post(server.url + LEADS, content=content, timeout=30,
+                      headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+
+
+def test_a_server_given_its_own_key_accepts_that_key_only(server):
+    path = server.url + "/api/v2/campaigns/count-launched"
+    assert httpx.get(path, headers={"Authorization": f"Bearer {OWN_KEY}"}).status_code == 200
+    for other in [DEMO_KEY, *DEMO_KEYS, "demo-key-anything"]:
+        answer = httpx.get(path, headers={"Authorization": f"Bearer {other}"})
+        assert answer.status_code == 401, other
+    with DemoServer(size="tiny", seed=11, limits=Limits(enabled=False)) as public:
+        answer = httpx.get(public.url + "/api/v2/campaigns/count-launched",
+                           headers={"Authorization": "Bearer demo-key-north"})
+        assert answer.status_code == 200  # the public demo server still opens its extra keys
+
+
+@pytest.mark.parametrize("body,message", [
+    (b"[" * 100_000 + b"]" * 100_000, "not valid JSON|nested"),
+    (b'{"a":' * 40 + b"1" + b"}" * 40, "nested too deeply"),
+    (b'{"limit": NaN}', "not valid JSON"),
+    (b'{"limit": Infinity}', "not valid JSON"),
+    (b'{"limit": 1e400}', "not valid JSON"),
+    (b'{"search": "x"', "not valid JSON"),
+    (b"\xff\xfe{}", "not valid JSON"),
+    (b'["a"]', "JSON object"),
+])
+def test_bodies_it_cannot_take_answer_400_without_a_traceback(server, caplog, body, message):
+    with caplog.at_level(logging.DEBUG):
+        answer = _post(server, body)
+    assert answer.status_code == 400
+    envelope = answer.json()
+    assert envelope["statusCode"] == 400 and envelope["error"] == "Bad Request"
+    assert __import__("re").search(message, envelope["message"])
+    assert "Traceback" not in answer.text
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+def test_an_oversized_body_is_refused_quickly(server):
+    t0 = time.perf_counter()
+    answer = _post(server, b'{"search": "' + b"x" * (MAX_BODY_BYTES + 10) + b'"}')
+    assert answer.status_code == 400 and "too large" in answer.json()["message"]
+
+    def chunks():  # no Content-Length: refused as soon as the stream passes the limit
+        for _ in range(50):
+            yield b" " * (1 << 20)
+
+    streamed = httpx.post(server.url + LEADS, content=chunks(), timeout=30,
+                          headers={"Authorization": f"Bearer {OWN_KEY}"})
+    assert streamed.status_code == 400 and "too large" in streamed.json()["message"]
+    assert time.perf_counter() - t0 < 10
+
+
+@pytest.mark.parametrize("query", ["limit=nan", "limit=inf", "limit=1e400", "limit=-1e400"])
+def test_non_finite_numbers_in_the_query_answer_400(server, caplog, query):
+    with caplog.at_level(logging.DEBUG):
+        answer = httpx.get(f"{server.url}/api/v2/campaigns?{query}",
+                           headers={"Authorization": f"Bearer {OWN_KEY}"})
+    assert answer.status_code == 400 and "Traceback" not in answer.text
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_valid_body_still_works(server):
+    answer = _post(server, b'{"limit": 5}')
+    assert answer.status_code == 200 and len(answer.json()["items"]) == 5
