@@ -11,8 +11,9 @@ Subcommands::
     instantly-nb demo-server ...   serve the demo workspace on 127.0.0.1 for any HTTP client
     instantly-nb endpoints         list every read endpoint by name
 
-Without ``INSTANTLY_API_KEY`` (or with ``--demo``) ``pull`` and ``summary`` use the embedded demo
-workspace. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration, 3 the API refused the key.
+With ``--demo`` ``pull`` and ``summary`` read the embedded demo workspace; without
+``INSTANTLY_API_KEY`` they do so only in an interactive terminal, saying so first. Exit codes are
+those of :data:`instantly_nb.exits.EXIT_CODES`, listed in ``--help``.
 """
 
 from __future__ import annotations
@@ -24,16 +25,16 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from .errors import AuthenticationError, ConfigurationError, InstantlyError, PermissionDeniedError
+from .errors import InstantlyError
+from .exits import EXIT_FAILED, EXIT_OK, exit_code, help_text, use_demo
 
 __all__ = ["main"]
 
 
 def _client(demo: bool, cache: str | None = None):  # type: ignore[no-untyped-def]
     from .client import Client
-    from .settings import KEY_ENV
 
-    if demo or not os.environ.get(KEY_ENV):
+    if use_demo(demo):
         return Client.demo(cache=cache)
     return Client(cache=cache)
 
@@ -56,7 +57,7 @@ def _pull(args: argparse.Namespace) -> int:
         print(summary)
     print(f"wrote {summary.height} frames to {os.path.abspath(args.out)}")
     bad = summary.filter(pl.col("status").str.starts_with("failed"))
-    return 1 if bad.height else 0
+    return EXIT_FAILED if bad.height else EXIT_OK
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -93,36 +94,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .demo import main as demo_main
 
         return int(demo_main(argv[1:]) or 0)
-    parser = argparse.ArgumentParser(prog="instantly-nb", description=__doc__,
+    parser = argparse.ArgumentParser(prog="instantly-nb", description=__doc__, epilog=help_text(),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("report", help="write an offline HTML report (see instantly-nb report --help)")
     sub.add_parser("demo-server", help="serve the demo workspace (see instantly-nb demo-server --help)")
-    p = sub.add_parser("pull", help="fetch a whole workspace into parquet files")
+    p = sub.add_parser("pull", help="fetch a whole workspace into parquet files", epilog=help_text(),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", required=True, help="folder for the parquet files")
     p.add_argument("--days", type=int, default=90, help="analytics window in days (default 90)")
-    p.add_argument("--demo", action="store_true", help="use the embedded demo workspace")
+    p.add_argument("--demo", action="store_true", help="read the embedded demo workspace "
+                   "(invented data); needed without INSTANTLY_API_KEY unless in a terminal")
     from .workspaces_cli import add_arguments
 
     add_arguments(p)
     p.set_defaults(run=_pull)
-    s = sub.add_parser("summary", help="print a short summary of the workspace")
-    s.add_argument("--demo", action="store_true", help="use the embedded demo workspace")
+    s = sub.add_parser("summary", help="print a short summary of the workspace",
+                       epilog=help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--demo", action="store_true", help="read the embedded demo workspace "
+                   "(invented data); needed without INSTANTLY_API_KEY unless in a terminal")
     s.set_defaults(run=_summary)
     e = sub.add_parser("endpoints", help="list every read endpoint")
     e.set_defaults(run=_endpoints)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (AuthenticationError, PermissionDeniedError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
-    except ConfigurationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except InstantlyError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,6 +6,8 @@ import importlib.util
 import io
 import json
 import logging
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,7 +88,7 @@ def test_unwritable_output_folder_is_a_usage_error(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert main(["--notebook", PROBE, "--out", str(blocker / "reports")]) == 2
+    assert main(["--demo", "--notebook", PROBE, "--out", str(blocker / "reports")]) == 2
     assert "--out" in capsys.readouterr().err
 
 
@@ -108,11 +110,12 @@ def test_log_lines_never_carry_the_key() -> None:
 def test_help_exits_0_and_documents_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    assert "--period" in out and "Exit codes" in out and "3 the API refused the key" in out
+    assert "--period" in out and "exit codes:" in out and "3  the API refused the key" in out
 
 
 def _plan(args: list[str], environ: dict[str, str] | None = None) -> cli.Plan:
-    return make_plan(build_parser().parse_args(["--notebook", PROBE, *args]), environ or {})
+    environ = {"INSTANTLY_API_KEY": FAKE_KEY} if environ is None else environ
+    return make_plan(build_parser().parse_args(["--notebook", PROBE, *args]), environ)
 
 
 def test_default_window_is_the_last_7_full_days() -> None:
@@ -133,10 +136,23 @@ def test_window_options() -> None:
     )
 
 
-def test_demo_is_the_default_without_a_key() -> None:
-    assert _plan([]).demo is True
+def test_demo_only_when_asked() -> None:
     assert _plan([], {"INSTANTLY_API_KEY": FAKE_KEY}).demo is False
     assert _plan(["--demo"], {"INSTANTLY_API_KEY": FAKE_KEY}).demo is True
+    assert _plan(["--demo"], {}).demo is True
+    with pytest.raises(cli.UsageError, match="INSTANTLY_API_KEY is not set"):
+        _plan([], {})  # no key, no --demo, no terminal (the test's stdin is not one)
+
+
+def test_a_scheduled_run_without_a_key_fails_naming_the_variable(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INSTANTLY_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "instantly_nb.cli", "report", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False, env=env,
+        stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert "INSTANTLY_API_KEY is not set" in done.stderr and "--demo" in done.stderr
+    assert done.stdout == "" and _files(tmp_path) == []
 
 
 def test_params_campaigns_and_notebook_lookup(tmp_path: Path) -> None:
@@ -144,7 +160,7 @@ def test_params_campaigns_and_notebook_lookup(tmp_path: Path) -> None:
     assert plan.campaign_ids == ["c1", "c2"]
     assert plan.params == {"min_rate": 0.8, "tag": "weekly"}
     found = make_plan(
-        build_parser().parse_args(["--notebooks-dir", str(FIXTURES), "--notebook", "failing"]), {}
+        build_parser().parse_args(["--demo", "--notebooks-dir", str(FIXTURES), "--notebook", "failing"]), {}
     )
     assert found.notebooks == [(FIXTURES / "failing.ipynb").resolve()]
 
@@ -155,7 +171,7 @@ def test_default_notebooks_are_looked_up_by_name(
     for name in cli.DEFAULT_NOTEBOOKS:
         (tmp_path / f"{name}.ipynb").write_text((FIXTURES / "env_probe.ipynb").read_text())
     monkeypatch.setenv("INSTANTLY_NB_NOTEBOOKS", str(tmp_path))
-    plan = make_plan(build_parser().parse_args([]), {})
+    plan = make_plan(build_parser().parse_args(["--demo"]), {})
     assert [p.stem for p in plan.notebooks] == list(cli.DEFAULT_NOTEBOOKS)
     assert "leads_and_replies" not in cli.DEFAULT_NOTEBOOKS  # lead e-mails stay out by default
 
@@ -243,8 +259,9 @@ def test_demo_run_starts_one_server_and_passes_it_through_the_environment(
             yield DEMO_KEY, api.url, "short name", {"INSTANTLY_NB_PACING": "rate_per_second=500"}
 
     monkeypatch.setattr(sources, "demo_server", fake_demo)
-    argv = ["--notebook", PROBE, "--notebook", PROBE, "--keep-notebooks", "--out", str(tmp_path)]
-    assert main(argv) == 0  # no INSTANTLY_API_KEY: demo by default
+    argv = ["--demo", "--notebook", PROBE, "--notebook", PROBE, "--keep-notebooks",
+            "--out", str(tmp_path)]
+    assert main(argv) == 0
     out, err = capfd.readouterr()
     assert len(starts) == 1
     # one request from the runner (workspace name), one from each notebook's kernel

@@ -7,20 +7,16 @@ Examples::
     instantly-nb report --demo --notebook campaign_overview --notebook deliverability
     instantly-nb report --period previous-week --pdf --email   # also .pdf and .email.html
 
-The API key comes from ``INSTANTLY_API_KEY`` (with no key, the demo workspace is used). Only the
-paths of the written files go to stdout (one a line); messages go to stderr.
+The API key comes from ``INSTANTLY_API_KEY``. Without it the demo workspace is read only with
+``--demo``, or in an interactive terminal (the first line says so); a scheduled run without a key
+and without ``--demo`` stops with exit code 2 naming the variable. Only the paths of the written
+files go to stdout (one a line); messages go to stderr.
 
-Exit codes (for cron):
-
-===  ===========================================================================
- 0   the report was written
- 1   a notebook failed: the report is still written, with the failure shown, and
-     the executed notebooks are kept next to it for debugging
- 2   bad usage or configuration (options, dates, unknown notebook, no demo server,
-     a toolkit ConfigurationError, --pdf without chromium: the HTML is still written)
- 3   the API refused the key (401 wrong/revoked key, 402 no paid plan, 403 scope);
-     no report is written
-===  ===========================================================================
+Exit codes (for cron) are the table of :mod:`instantly_nb.exits`, shared with ``pull``: 0 the
+report was written; 1 a notebook failed (the report is still written, with the failure shown, and
+the executed notebooks are kept next to it); 2 bad usage or configuration (also --pdf without
+chromium: the HTML is still written); 3 the API refused the key (401, 402, 403), no report is
+written.
 """
 
 from __future__ import annotations
@@ -34,6 +30,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from ..exits import EXIT_AUTH, EXIT_CONFIG, EXIT_FAILED, EXIT_OK, help_text
 from . import sources
 from .periods import PERIODS, report_filename
 from .plan import DEFAULT_NOTEBOOKS, Plan, UsageError, make_plan
@@ -41,10 +38,6 @@ from .runner import NotebookRun, classify, kernel_env, run_notebook, scrub
 
 __all__ = [
     "DEFAULT_NOTEBOOKS",
-    "EXIT_AUTH",
-    "EXIT_NOTEBOOK_FAILED",
-    "EXIT_OK",
-    "EXIT_USAGE",
     "Plan",
     "UsageError",
     "build_parser",
@@ -53,7 +46,6 @@ __all__ = [
     "run_plan",
 ]
 
-EXIT_OK, EXIT_NOTEBOOK_FAILED, EXIT_USAGE, EXIT_AUTH = 0, 1, 2, 3
 log = logging.getLogger("instantly_nb.report")
 
 
@@ -70,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="instantly-nb report",
         description="Run the ready-made notebooks for a date window and write one "
         "self-contained HTML report (code hidden, charts interactive, works offline).",
-        epilog="Exit codes: 0 written; 1 a notebook failed (report written with the failure); "
-        "2 bad usage/configuration; 3 the API refused the key (401/402/403).",
+        epilog=help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     window = parser.add_argument_group("window (default: --period last-7d)")
     window.add_argument("--period", choices=PERIODS, help="a named window; see docs/REPORTS.md")
@@ -120,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--demo",
         action="store_true",
-        help="use the demo workspace (the default when INSTANTLY_API_KEY is unset)",
+        help="read the embedded demo workspace (invented data); without INSTANTLY_API_KEY a "
+        "run outside a terminal needs it",
     )
     parser.add_argument(
         "-p",
@@ -207,7 +200,7 @@ def _refused(kind: str, where: str, message: str) -> int:
         )
         return EXIT_AUTH
     log.error("%s: configuration error: %s", where, message)
-    return EXIT_USAGE
+    return EXIT_CONFIG
 
 
 def _probe(key: str, base_url: str | None) -> tuple[int | None, str | None]:
@@ -268,7 +261,7 @@ def _write_extras(target: Path, html: str, *, pdf: bool, email: bool) -> int | N
             print(write_pdf(target, target.with_suffix(".pdf")).resolve())
         except PdfError as exc:
             log.error("%s", exc)
-            return EXIT_USAGE
+            return EXIT_CONFIG
     return None
 
 
@@ -310,13 +303,13 @@ def run_plan(
         log.warning("%s", warning)
     if scrub([html], [key]):
         log.error("internal error: the API key reached the report page; nothing was written")
-        return EXIT_NOTEBOOK_FAILED
+        return EXIT_FAILED
     _write(target, html)
     print(target.resolve())
     stop = _write_extras(target, html, pdf=pdf, email=email)
     if stop is not None:
         return stop
-    return EXIT_NOTEBOOK_FAILED if any(run.failure for run in runs) else EXIT_OK
+    return EXIT_FAILED if any(run.failure for run in runs) else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -330,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse exits 0 for --help and 2 for bad usage
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
     handler = logging.StreamHandler(sys.stderr)
     secret_filter = _ScrubFilter()
     handler.addFilter(secret_filter)
@@ -344,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_plan(plan, environ, secret_filter, pdf=args.pdf, email=args.email)
     except UsageError as exc:
         log.error("%s", exc)
-        return EXIT_USAGE
+        return EXIT_CONFIG
     finally:
         log.removeHandler(handler)
         log.setLevel(previous_level)

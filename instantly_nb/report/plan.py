@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigurationError
+from ..exits import use_demo
 from .periods import DEFAULT_PERIOD, Window, report_filename, resolve_period
 
 __all__ = [
@@ -136,11 +138,12 @@ def make_plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
         raise UsageError(f"--name: {exc}") from None
     dirs = notebook_dirs(args.notebooks_dir)
     notebooks = [find_notebook(spec, dirs) for spec in args.notebooks or DEFAULT_NOTEBOOKS]
-    demo = args.demo or not environ.get("INSTANTLY_API_KEY", "").strip()
-    if demo and not args.demo:
-        log.info("INSTANTLY_API_KEY is not set: reporting on the demo workspace")
     campaigns = [c.strip() for c in args.campaigns if c.strip()]
     params = _parse_params(args.param)
+    try:  # no key: the demo only with --demo or in a terminal, which is told so first
+        demo = use_demo(args.demo, environ, say=log.warning)
+    except ConfigurationError as exc:
+        raise UsageError(str(exc)) from None
     _check_out_dir(args.out)  # last: fail before any kernel runs, but after cheap checks
     return Plan(
         window=window,
