@@ -100,7 +100,7 @@ def test_deliverability_errors_and_empty() -> None:
 def senders() -> tuple[pl.DataFrame, pl.DataFrame]:
     days = list(range(7))
     good = warmup("good@x.io", [10] * 7, [0] * 7)
-    bad = warmup("bad@x.io", [10, 9, 8, 7, 6, 5, 4], [0, 1, 2, 3, 4, 5, 6])
+    bad = warmup("bad@x.io", [20, 18, 16, 14, 12, 10, 8], [0, 2, 4, 6, 8, 10, 12])
     ad = pl.DataFrame({
         "date": [day(i) for i in days] * 2,
         "email_account": ["good@x.io"] * 7 + ["bad@x.io"] * 7,
@@ -134,7 +134,26 @@ def test_alert_rules_fire_with_numbers(senders: tuple[pl.DataFrame, pl.DataFrame
     idle = out.filter(pl.col("email") == "idle@x.io").row(0, named=True)
     assert "sending error" in idle["message"] and idle["date"] == day(6)
     spam = out.filter(pl.col("rule") == "spam_placement").row(0, named=True)
-    assert spam["value"] == pytest.approx(21 / 70) and "21/70" in spam["message"]
+    assert spam["value"] == pytest.approx(42 / 140) and "42/140" in spam["message"]
+    # every alert also reads as a plain sentence naming the account
+    assert out["sentence"].str.starts_with(out["email"]).all()
+    assert "30% of its warmup mail went to spam" in spam["sentence"]
+    falling = out.filter(pl.col("rule") == "health_falling").row(0, named=True)
+    assert "fell from 85% to 50%" in falling["sentence"]
+
+
+def test_small_or_noisy_samples_do_not_alert() -> None:
+    # 3 warmup mails a day, one in spam on two days: 2/21 in spam is no evidence of 10 %
+    quiet = warmup("small@x.io", [3, 3, 2, 3, 3, 2, 3], [0, 0, 1, 0, 0, 1, 0])
+    # plenty of mail, spam rate 12 % but its interval reaches below 10 %: no alert either
+    close = warmup("close@x.io", [44] * 7, [6] * 7)
+    health = metrics.deliverability(pl.concat([quiet, close]))
+    assert metrics.alerts(health).is_empty()
+    loud = warmup("loud@x.io", [40] * 7, [10] * 7)  # 20 %: the interval is above 10 %
+    fired = metrics.alerts(metrics.deliverability(loud))
+    assert fired["rule"].to_list() == ["spam_placement"]
+    lax = AlertRules(min_placed=10, confidence=0.5)
+    assert "spam_placement" in metrics.alerts(health, rules=lax)["rule"].to_list()
 
 
 def test_alert_thresholds_are_configurable(senders: tuple[pl.DataFrame, pl.DataFrame]) -> None:

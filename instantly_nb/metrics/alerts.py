@@ -1,20 +1,29 @@
 """Deliverability alerts: explicit, configurable rules over the ``deliverability()`` frame.
 
-Each rule is a threshold in :class:`AlertRules`; each firing rule gives one row
-(email, rule, severity, value, threshold, date, message). Rules look at each account's latest
-day (at or before ``as_of``) so a report shows the current state, with the numbers behind it.
+Each rule is a threshold in :class:`AlertRules`; each firing rule gives one row (email, rule,
+severity, value, threshold, date, message, sentence): ``message`` holds the numbers behind it,
+``sentence`` says the same in plain words for a marketer-facing report. Rules look at each
+account's latest day (at or before ``as_of``).
+
+Evidence, not noise. A rule on a rate fires only when the *interval* around the rate lies beyond
+its threshold, and only with enough mail behind it: ``min_placed`` warmup mails placed (inbox +
+spam) in the window for the warmup rules, ``min_sent`` campaign sends for the bounce rule. A
+stable account that sends a few warmup mails a day therefore stays quiet.
 
 Rules and default thresholds
 
-* ``health_low``: health score below 80 (the API's score when known, else the estimate from
-  warmup placement) -> warning.
-* ``health_falling``: fitted health change over the window at or below -5 points -> warning
-  (the slope is fitted over ``deliverability(trend_days=14)`` so daily noise does not fire it).
-* ``spam_placement``: window spam rate above 10 % with at least 20 warmup emails placed ->
+* ``health_low``: the upper end of the ``confidence`` (95 %) Wilson interval of the window inbox
+  rate, in points, below 80 -> warning (the value shown is the API's score when known, else the
+  estimate from warmup placement).
+* ``health_falling``: the fitted health change over the window at or below -5 points, and the
+  inbox rate of the later half of the trailing ``trend_days`` at least 5 points below the earlier
+  half's, a fall whose ``trend_confidence`` (99 %) interval excludes zero, with ``min_placed``
+  warmup mails in each half -> warning.
+* ``spam_placement``: the lower end of the window spam rate's Wilson interval above 10 % ->
   warning.
 * ``bounce``: window bounce rate at or above 2 % (warning) / 5 % (critical) with at least 50
-  campaign sends in the window, and -- so that 4 bounces in 190 sends is not an alarm -- the lower
-  end of its ``bounce_confidence`` (90 %) Wilson interval above the warning level.
+  campaign sends in the window and the lower end of its ``bounce_confidence`` (90 %) Wilson
+  interval at or above the warning level.
 * ``account_status``: accounts.list ``status`` negative (connection, soft-bounce or sending
   error) -> critical.
 * ``warmup_status``: ``warmup_status`` negative (banned, spam folder unknown, suspended) ->
@@ -30,12 +39,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from instantly_nb.metrics import alert_text as say
 from instantly_nb.metrics._frame import require
-from instantly_nb.metrics.stats import proportion_ci
+from instantly_nb.metrics.stats import proportion_ci, z_critical
 
 ALERT_SCHEMA: dict[str, pl.DataType] = {
     "email": pl.String(), "rule": pl.String(), "severity": pl.String(),
     "value": pl.Float64(), "threshold": pl.Float64(), "date": pl.Date(), "message": pl.String(),
+    "sentence": pl.String(),
 }
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 # short meanings of the negative codes of the Account schema, used when no *_label column
@@ -55,7 +66,10 @@ class AlertRules:
     health_min: float | None = 80.0
     health_drop: float | None = 5.0
     spam_rate_max: float | None = 0.10
-    min_placed: int = 20
+    min_placed: int = 50
+    confidence: float = 0.95
+    trend_days: int = 14
+    trend_confidence: float = 0.99
     bounce_warn: float | None = 0.02
     bounce_critical: float | None = 0.05
     min_sent: int = 50
@@ -121,11 +135,11 @@ def alerts(
 
 
 def _rule(df: pl.DataFrame, cond: pl.Expr, rule: str, severity: str, value: pl.Expr,
-          threshold: float, message: pl.Expr) -> pl.DataFrame:
+          threshold: float, message: pl.Expr, sentence: pl.Expr) -> pl.DataFrame:
     return df.filter(cond.fill_null(False)).select(
         "email", pl.lit(rule).alias("rule"), pl.lit(severity).alias("severity"),
         value.alias("value"), pl.lit(threshold, dtype=pl.Float64).alias("threshold"),
-        "date", message.alias("message"),
+        "date", message.alias("message"), sentence.alias("sentence"),
     )
 
 
@@ -133,7 +147,20 @@ def _pct(expr: pl.Expr) -> pl.Expr:
     return (expr * 100).round(1).cast(pl.String) + pl.lit("%")
 
 
-def _health_rules(health: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
+def _with_bounds(last: pl.DataFrame, r: AlertRules) -> pl.DataFrame:
+    """Wilson bounds of the window inbox and spam rates at ``r.confidence``."""
+    inbox = last["window_inbox"].fill_null(0).to_numpy()
+    placed = inbox + last["window_spam"].fill_null(0).to_numpy()
+    _low, high = proportion_ci(inbox, placed, r.confidence)
+    # Wilson intervals are symmetric under p -> 1 - p: spam's lower end = 1 - inbox's upper
+    return last.with_columns(
+        pl.Series("_inbox_high", high).fill_nan(None),
+        (1.0 - pl.Series("_spam_low", high).fill_nan(None)).alias("_spam_low"),
+        pl.Series("_placed", placed),
+    )
+
+
+def _latest(health: pl.DataFrame, r: AlertRules) -> pl.DataFrame:
     last = health.sort("date").group_by("email").last()
     known = health.filter(pl.col("health_score").is_not_null()).sort("date")
     api = known.group_by("email").agg(pl.col("health_score").last().alias("_api"))
@@ -142,28 +169,76 @@ def _health_rules(health: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
         pl.when(pl.col("_api").is_not_null()).then(pl.lit("health score"))
         .otherwise(pl.lit("estimated health (warmup inbox share)")).alias("_hsrc"),
     )
+    return _with_halves(_with_bounds(last, r), health, r)
+
+
+def _with_halves(last: pl.DataFrame, health: pl.DataFrame, r: AlertRules) -> pl.DataFrame:
+    """Inbox rate of the earlier and later half of each account's trailing trend window and
+    the lower end of the drop between them (points)."""
+    ends = last.select("email", pl.col("date").alias("_end"))
+    days = health.join(ends, on="email").filter(
+        (pl.col("date") > pl.col("_end") - dt.timedelta(days=r.trend_days))
+        & (pl.col("date") <= pl.col("_end"))
+    )
+    span = pl.col("date").min().over("email"), pl.col("date").max().over("email")
+    mid = span[0] + (span[1] - span[0]) / 2
+    halves = days.with_columns((pl.col("date") > mid).alias("_late")).group_by("email").agg(
+        *[pl.col(c).filter(pl.col("_late") == late).fill_null(0).sum().alias(f"_{tag}_{c}")
+          for late, tag in ((False, "early"), (True, "late"))
+          for c in ("landed_inbox", "landed_spam")],
+    )
+    z = z_critical(r.trend_confidence)
+    rates = []
+    for tag in ("early", "late"):
+        n = pl.col(f"_{tag}_landed_inbox") + pl.col(f"_{tag}_landed_spam")
+        rates += [n.alias(f"_{tag}_n"),
+                  pl.when(n > 0).then(pl.col(f"_{tag}_landed_inbox") / n).alias(f"_{tag}_rate")]
+    halves = halves.with_columns(rates)
+    var = sum((pl.col(f"_{t}_rate") * (1 - pl.col(f"_{t}_rate")) / pl.col(f"_{t}_n")
+               for t in ("early", "late")), pl.lit(0.0))
+    drop = pl.col("_early_rate") - pl.col("_late_rate")
+    halves = halves.with_columns((100 * (drop - z * var.sqrt())).alias("_drop_low"))
+    return last.join(halves.select("email", "_drop_low", "_early_n", "_late_n", "_early_rate",
+                                   "_late_rate"), on="email", how="left")
+
+
+def _health_rules(health: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
+    last = _latest(health, r)
     e, out = pl.col("email"), []
+    enough = pl.col("_placed") >= r.min_placed
+    placed_txt = (pl.col("window_inbox").cast(pl.Int64).cast(pl.String) + "/"
+                  + pl.col("_placed").cast(pl.Int64).cast(pl.String))
     if r.health_min is not None:
-        out.append(_rule(last, pl.col("_health") < r.health_min, "health_low", "warning",
-                         pl.col("_health"), r.health_min,
+        out.append(_rule(last, enough & (100 * pl.col("_inbox_high") < r.health_min),
+                         "health_low", "warning", pl.col("_health"), r.health_min,
                          e + ": " + pl.col("_hsrc") + " " + pl.col("_health").round(1)
-                         .cast(pl.String) + f" is below {r.health_min:g}"))
+                         .cast(pl.String) + f" is below {r.health_min:g} (inbox " + placed_txt
+                         + ", at most " + _pct(pl.col("_inbox_high"))
+                         + f" at {r.confidence:.0%} confidence)", say.health_low()))
     if r.health_drop is not None and "health_change" in last.columns:
-        out.append(_rule(last, pl.col("health_change") <= -r.health_drop, "health_falling",
-                         "warning", pl.col("health_change"), -r.health_drop,
+        falling = ((pl.col("health_change") <= -r.health_drop)
+                   & (100 * (pl.col("_early_rate") - pl.col("_late_rate")) >= r.health_drop)
+                   & (pl.col("_drop_low") > 0)
+                   & (pl.col("_early_n") >= r.min_placed) & (pl.col("_late_n") >= r.min_placed))
+        out.append(_rule(last, falling, "health_falling", "warning", pl.col("health_change"),
+                         -r.health_drop,
                          e + ": health fell " + (-pl.col("health_change")).round(1)
                          .cast(pl.String) + " points over the window (fitted slope "
                          + pl.col("health_slope").round(2).cast(pl.String) + "/day, "
-                         + pl.col("health_trend_source") + f"); limit {r.health_drop:g}"))
+                         + pl.col("health_trend_source") + "; inbox " + _pct(pl.col("_early_rate"))
+                         + " -> " + _pct(pl.col("_late_rate"))
+                         + f" over {r.trend_days} days); limit {r.health_drop:g}",
+                         say.health_falling()))
     if r.spam_rate_max is not None:
-        placed = pl.col("window_inbox") + pl.col("window_spam")
-        out.append(_rule(last, (pl.col("window_spam_rate") > r.spam_rate_max)
-                         & (placed >= r.min_placed), "spam_placement", "warning",
-                         pl.col("window_spam_rate"), r.spam_rate_max,
+        out.append(_rule(last, enough & (pl.col("_spam_low") > r.spam_rate_max),
+                         "spam_placement", "warning", pl.col("window_spam_rate"),
+                         r.spam_rate_max,
                          e + ": " + _pct(pl.col("window_spam_rate")) + " of warmup mail in spam ("
                          + pl.col("window_spam").cast(pl.Int64).cast(pl.String) + "/"
-                         + placed.cast(pl.Int64).cast(pl.String)
-                         + f") over the window; limit {r.spam_rate_max:.0%}"))
+                         + pl.col("_placed").cast(pl.Int64).cast(pl.String)
+                         + ") over the window, at least " + _pct(pl.col("_spam_low"))
+                         + f" at {r.confidence:.0%} confidence; limit {r.spam_rate_max:.0%}",
+                         say.spam_placement()))
     out += _bounce_rules(last, r)
     if r.volume_share is not None and {"window_sent", "daily_limit"} <= set(last.columns):
         limit = pl.col("daily_limit")
@@ -173,7 +248,7 @@ def _health_rules(health: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
                          e + ": sent " + per_day.round(1).cast(pl.String)
                          + " a day on average over the window, against a daily limit of "
                          + limit.cast(pl.Int64).cast(pl.String)
-                         + f" (at or above {r.volume_share:.0%})"))
+                         + f" (at or above {r.volume_share:.0%})", say.volume_near_limit()))
     return out
 
 
@@ -183,7 +258,7 @@ def _bounce_rules(last: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
     rate, sent = pl.col("window_bounce_rate"), pl.col("window_sent")
     enough = sent >= r.min_sent
     if r.bounce_confidence is not None and r.bounce_warn is not None:
-        low, _high = proportion_ci(last["window_bounced"].fill_null(0).to_numpy(),
+        low, _hi = proportion_ci(last["window_bounced"].fill_null(0).to_numpy(),
                                    last["window_sent"].fill_null(0).to_numpy(), r.bounce_confidence)
         last = last.with_columns(pl.Series("_bounce_low", low).fill_nan(None))
         enough = enough & (pl.col("_bounce_low") >= r.bounce_warn)
@@ -194,12 +269,13 @@ def _bounce_rules(last: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
     crit = r.bounce_critical
     if crit is not None:
         out.append(_rule(last, enough & (rate >= crit), "bounce", "critical", rate, crit,
-                         msg + f" at or above the critical level {crit:.0%}"))
+                         msg + f" at or above the critical level {crit:.0%}", say.bounce()))
     if r.bounce_warn is not None:
         below_crit = rate < crit if crit is not None else pl.lit(True)
         out.append(_rule(last, enough & (rate >= r.bounce_warn) & below_crit, "bounce",
                          "warning", rate, r.bounce_warn,
-                         msg + f" at or above the warning level {r.bounce_warn:.0%}"))
+                         msg + f" at or above the warning level {r.bounce_warn:.0%}",
+                         say.bounce()))
     return out
 
 
@@ -219,5 +295,6 @@ def _status_rules(acc: pl.DataFrame, r: AlertRules, when: dt.date | None) -> lis
                  if f"{col}_label" in acc.columns else known)
         out.append(_rule(acc, code < 0, rule, "critical", code, 0.0,
                          pl.col("email") + f": {col} " + code.cast(pl.Int64).cast(pl.String)
-                         + " (" + label + ") is negative: the account needs attention"))
+                         + " (" + label + ") is negative: the account needs attention",
+                         say.status(col, label)))
     return out
