@@ -9,7 +9,8 @@ Dtypes: ``str`` -> String, ``int`` -> Int64, ``float`` -> Float64, ``bool`` -> B
 ``datetime`` -> Datetime("us", "UTC"), ``date`` -> Date, ``json`` -> String (JSON text),
 ``list[x]`` -> List(x), ``list[json]`` -> List(String).
 
-What happens to data that does not fit (schema drift never raises):
+What happens to data that does not fit (schema drift never raises; the value-level conversions
+live in :mod:`instantly_nb.coerce`):
 
 * Unknown fields are kept as extra columns after the declared ones, sorted by name (unknown keys
   inside a flattened object become ``<parent>__<key>``). Scalars keep their inferred type; lists,
@@ -47,8 +48,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 from collections.abc import Callable, Iterable, Sequence
 from functools import cache
 from itertools import repeat
@@ -56,7 +55,18 @@ from typing import Any
 
 import polars as pl
 
-from .drift import DERIVED, NULL_TEXT, add_derived, clean_rows
+from .coerce import (  # noqa: F401 -- the underscored names are shared with fast shaping paths
+    _BUILD_ERRORS,
+    _NONE,
+    _add_raw,
+    _build,
+    _infer,
+    _parse_time,
+    _text,
+    _where,
+    polars_dtype,
+)
+from .drift import DERIVED, add_derived, clean_rows
 from .endpoint_facts import VIEWS, fields_of
 from .endpoints import ENDPOINTS
 from .errors import ResponseShapeError, UnknownEndpointError
@@ -65,25 +75,7 @@ from .spec import Endpoint, Field, csv_column
 
 __all__ = ["empty", "from_bodies", "polars_dtype", "records", "schema", "to_frame"]
 
-UTC = pl.Datetime("us", "UTC")
-_SCALARS: dict[str, pl.DataType] = {
-    "str": pl.String(), "int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean(),
-    "datetime": UTC, "date": pl.Date(), "json": pl.String(),
-}
-_TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f")
-_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
-_FLOAT_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
-_BUILD_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError)
 _EMPTY: dict[str, Any] = {}
-_NONE = type(None)
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
-
-
-def polars_dtype(dtype: str) -> pl.DataType:
-    """The polars dtype of a :attr:`Field.dtype` (``"list[int]"`` -> ``pl.List(pl.Int64)``)."""
-    if dtype.startswith("list[") and dtype.endswith("]"):
-        return pl.List(_SCALARS[dtype[5:-1]])
-    return _SCALARS[dtype]
 
 
 # -- records: where the rows are in one answer -------------------------------------------------
@@ -241,148 +233,6 @@ def _tree(name: str) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[leaf] = f
     return root
-
-
-# -- coercion ---------------------------------------------------------------------------------
-class _Fail(Exception):
-    """A value that does not fit its declared dtype."""
-
-
-def _to_int(v: Any) -> int:
-    if isinstance(v, str) and (_INT_TEXT.fullmatch(v) or _FLOAT_TEXT.fullmatch(v)):
-        v = int(v) if _INT_TEXT.fullmatch(v) else float(v)
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if isinstance(v, int) and -(2**63) <= v < 2**63:
-        return int(v)
-    raise _Fail
-
-
-def _to_float(v: Any) -> float:
-    if isinstance(v, int | float) or (isinstance(v, str) and _FLOAT_TEXT.fullmatch(v)):
-        return float(v)
-    raise _Fail
-
-
-def _to_bool(v: Any) -> bool:
-    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
-        return v.strip().lower() == "true"
-    if isinstance(v, int | float) and v in (0, 1):  # bool is an int too
-        return bool(v)
-    raise _Fail
-
-
-def _to_str(v: Any) -> str:
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool | int | float):
-        return _dumps(v)
-    raise _Fail
-
-
-_CONVERT: dict[str, Callable[[Any], Any]] = {
-    "int": _to_int, "float": _to_float, "bool": _to_bool, "str": _to_str,
-    "datetime": _to_str, "date": _to_str,
-}
-
-
-def _text(v: Any) -> str:
-    return v if isinstance(v, str) else _dumps(v)
-
-
-def _blank(v: Any) -> bool:
-    """None, or a text the API sends for "no value" (``""``, ``"null"``) where text is not asked."""
-    return v is None or (isinstance(v, str) and v.strip().lower() in NULL_TEXT)
-
-
-def _coerce(dtype: str, v: Any) -> Any:
-    if dtype.startswith("list["):
-        if isinstance(v, dict):
-            raise _Fail
-        items = v if isinstance(v, list) else [v]
-        return [None if x is None else _CONVERT[dtype[5:-1]](x) for x in items]
-    return _CONVERT[dtype](v)
-
-
-def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series]) -> pl.Series:
-    """One declared column from raw values; what cannot be coerced goes to ``raws``."""
-    if dtype == "json":
-        return pl.Series(column, [None if v is None else _dumps(v) for v in vals], pl.String)
-    if dtype == "list[json]":
-        lists = [None if v is None else [_dumps(x) for x in (v if isinstance(v, list) else [v])]
-                 for v in vals]
-        return pl.Series(column, lists, pl.List(pl.String))
-    target = pl.String() if dtype in ("datetime", "date") else polars_dtype(dtype)
-    try:
-        # polars would read a string as a list of characters: lists must really be lists
-        if dtype.startswith("list[") and not set(map(type, vals)) <= {list, _NONE}:
-            raise TypeError(column)
-        series = pl.Series(column, vals, target, strict=True)
-    except _BUILD_ERRORS:
-        good: list[Any] = []
-        bad: list[str | None] = []
-        for v in vals:
-            try:
-                good.append(None if v is None or (dtype != "str" and _blank(v))
-                            else _coerce(dtype, v))
-                bad.append(None)
-            except _Fail:
-                good.append(None)
-                bad.append(_text(v))
-        series = pl.Series(column, good, target, strict=True)
-        _add_raw(raws, column, pl.Series(bad, dtype=pl.String))
-    if dtype in ("datetime", "date"):
-        parsed = _parse_time(series, dtype)
-        failed = parsed.is_null() & series.is_not_null() & \
-            ~series.str.strip_chars().str.to_lowercase().is_in(list(NULL_TEXT))
-        if failed.any():
-            _add_raw(raws, column, _where(failed, series))
-        series = parsed
-    return series
-
-
-def _parse_time(texts: pl.Series, dtype: str) -> pl.Series:
-    if dtype == "date":
-        out = texts.str.to_date("%Y-%m-%d", strict=False)
-        if (out.is_null() & texts.is_not_null()).any():
-            out = _coalesce(out, _parse_time(texts, "datetime").dt.date())
-        return out
-    out = texts.str.to_datetime(_TIMESTAMP_FORMATS[0], time_unit="us", time_zone="UTC",
-                                strict=False)
-    if (out.is_null() & texts.is_not_null()).any():
-        naive = texts.str.to_datetime(_TIMESTAMP_FORMATS[1], time_unit="us", strict=False)
-        midnight = texts.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
-        out = _coalesce(out, _coalesce(naive, midnight).dt.replace_time_zone("UTC"))
-    return out
-
-
-def _coalesce(first: pl.Series, second: pl.Series) -> pl.Series:
-    return pl.select(pl.coalesce(first, second.alias("_"))).to_series().alias(first.name)
-
-
-def _where(mask: pl.Series, series: pl.Series) -> pl.Series:
-    """``series`` where ``mask`` is true, null elsewhere."""
-    return pl.select(pl.when(mask).then(series)).to_series().alias(series.name)
-
-
-def _add_raw(raws: dict[str, pl.Series], column: str, bad: pl.Series) -> None:
-    if bad.null_count() == bad.len():
-        return
-    old = raws.get(column)
-    raws[column] = bad if old is None else _coalesce(old, bad)
-
-
-def _infer(column: str, vals: list[Any]) -> pl.Series:
-    """An unknown field: scalars keep their type, anything else becomes text."""
-    kinds = set(map(type, vals)) - {_NONE}
-    for allowed, dtype in (({bool}, pl.Boolean), ({int}, pl.Int64), ({int, float}, pl.Float64),
-                           ({str}, pl.String)):
-        if kinds <= allowed:
-            try:
-                return pl.Series(column, vals, dtype, strict=True)
-            except _BUILD_ERRORS:
-                break
-    return pl.Series(column, [None if v is None else _text(v) for v in vals], pl.String)
 
 
 # -- frames -----------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""Coercion of raw JSON values to the declared dtypes of a frame column (used by
+:mod:`instantly_nb.frames`, whose module docstring states the rules).
+
+``_build`` turns the values of one declared field into a typed polars Series, keeping what
+cannot be converted as text for a ``<column>_raw`` column; ``_infer`` types an unknown field;
+``_parse_time`` reads ISO 8601 dates and timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+from .drift import NULL_TEXT
+
+__all__ = ["polars_dtype"]  # the underscored helpers are for frames and fast shaping paths
+
+UTC = pl.Datetime("us", "UTC")
+_SCALARS: dict[str, pl.DataType] = {
+    "str": pl.String(), "int": pl.Int64(), "float": pl.Float64(), "bool": pl.Boolean(),
+    "datetime": UTC, "date": pl.Date(), "json": pl.String(),
+}
+_TIMESTAMP_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f")
+_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
+_FLOAT_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+_BUILD_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError)
+_NONE = type(None)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def polars_dtype(dtype: str) -> pl.DataType:
+    """The polars dtype of a :attr:`Field.dtype` (``"list[int]"`` -> ``pl.List(pl.Int64)``)."""
+    if dtype.startswith("list[") and dtype.endswith("]"):
+        return pl.List(_SCALARS[dtype[5:-1]])
+    return _SCALARS[dtype]
+
+
+class _Fail(Exception):
+    """A value that does not fit its declared dtype."""
+
+
+def _to_int(v: Any) -> int:
+    if isinstance(v, str) and (_INT_TEXT.fullmatch(v) or _FLOAT_TEXT.fullmatch(v)):
+        v = int(v) if _INT_TEXT.fullmatch(v) else float(v)
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, int) and -(2**63) <= v < 2**63:
+        return int(v)
+    raise _Fail
+
+
+def _to_float(v: Any) -> float:
+    if isinstance(v, int | float) or (isinstance(v, str) and _FLOAT_TEXT.fullmatch(v)):
+        return float(v)
+    raise _Fail
+
+
+def _to_bool(v: Any) -> bool:
+    if isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return v.strip().lower() == "true"
+    if isinstance(v, int | float) and v in (0, 1):  # bool is an int too
+        return bool(v)
+    raise _Fail
+
+
+def _to_str(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool | int | float):
+        return _dumps(v)
+    raise _Fail
+
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "int": _to_int, "float": _to_float, "bool": _to_bool, "str": _to_str,
+    "datetime": _to_str, "date": _to_str,
+}
+
+
+def _text(v: Any) -> str:
+    return v if isinstance(v, str) else _dumps(v)
+
+
+def _blank(v: Any) -> bool:
+    """None, or a text the API sends for "no value" (``""``, ``"null"``) where text is not asked."""
+    return v is None or (isinstance(v, str) and v.strip().lower() in NULL_TEXT)
+
+
+def _coerce(dtype: str, v: Any) -> Any:
+    if dtype.startswith("list["):
+        if isinstance(v, dict):
+            raise _Fail
+        items = v if isinstance(v, list) else [v]
+        return [None if x is None else _CONVERT[dtype[5:-1]](x) for x in items]
+    return _CONVERT[dtype](v)
+
+
+def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series]) -> pl.Series:
+    """One declared column from raw values; what cannot be coerced goes to ``raws``."""
+    if dtype == "json":
+        return pl.Series(column, [None if v is None else _dumps(v) for v in vals], pl.String)
+    if dtype == "list[json]":
+        lists = [None if v is None else [_dumps(x) for x in (v if isinstance(v, list) else [v])]
+                 for v in vals]
+        return pl.Series(column, lists, pl.List(pl.String))
+    target = pl.String() if dtype in ("datetime", "date") else polars_dtype(dtype)
+    try:
+        # polars would read a string as a list of characters: lists must really be lists
+        if dtype.startswith("list[") and not set(map(type, vals)) <= {list, _NONE}:
+            raise TypeError(column)
+        series = pl.Series(column, vals, target, strict=True)
+    except _BUILD_ERRORS:
+        good: list[Any] = []
+        bad: list[str | None] = []
+        for v in vals:
+            try:
+                good.append(None if v is None or (dtype != "str" and _blank(v))
+                            else _coerce(dtype, v))
+                bad.append(None)
+            except _Fail:
+                good.append(None)
+                bad.append(_text(v))
+        series = pl.Series(column, good, target, strict=True)
+        _add_raw(raws, column, pl.Series(bad, dtype=pl.String))
+    if dtype in ("datetime", "date"):
+        parsed = _parse_time(series, dtype)
+        failed = parsed.is_null() & series.is_not_null() & \
+            ~series.str.strip_chars().str.to_lowercase().is_in(list(NULL_TEXT))
+        if failed.any():
+            _add_raw(raws, column, _where(failed, series))
+        series = parsed
+    return series
+
+
+def _parse_time(texts: pl.Series, dtype: str) -> pl.Series:
+    if dtype == "date":
+        out = texts.str.to_date("%Y-%m-%d", strict=False)
+        if (out.is_null() & texts.is_not_null()).any():
+            out = _coalesce(out, _parse_time(texts, "datetime").dt.date())
+        return out
+    out = texts.str.to_datetime(_TIMESTAMP_FORMATS[0], time_unit="us", time_zone="UTC",
+                                strict=False)
+    if (out.is_null() & texts.is_not_null()).any():
+        naive = texts.str.to_datetime(_TIMESTAMP_FORMATS[1], time_unit="us", strict=False)
+        midnight = texts.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us"))
+        out = _coalesce(out, _coalesce(naive, midnight).dt.replace_time_zone("UTC"))
+    return out
+
+
+def _coalesce(first: pl.Series, second: pl.Series) -> pl.Series:
+    return pl.select(pl.coalesce(first, second.alias("_"))).to_series().alias(first.name)
+
+
+def _where(mask: pl.Series, series: pl.Series) -> pl.Series:
+    """``series`` where ``mask`` is true, null elsewhere."""
+    return pl.select(pl.when(mask).then(series)).to_series().alias(series.name)
+
+
+def _add_raw(raws: dict[str, pl.Series], column: str, bad: pl.Series) -> None:
+    if bad.null_count() == bad.len():
+        return
+    old = raws.get(column)
+    raws[column] = bad if old is None else _coalesce(old, bad)
+
+
+def _infer(column: str, vals: list[Any]) -> pl.Series:
+    """An unknown field: scalars keep their type, anything else becomes text."""
+    kinds = set(map(type, vals)) - {_NONE}
+    for allowed, dtype in (({bool}, pl.Boolean), ({int}, pl.Int64), ({int, float}, pl.Float64),
+                           ({str}, pl.String)):
+        if kinds <= allowed:
+            try:
+                return pl.Series(column, vals, dtype, strict=True)
+            except _BUILD_ERRORS:
+                break
+    return pl.Series(column, [None if v is None else _text(v) for v in vals], pl.String)
+
