@@ -75,6 +75,7 @@ def child(argv: Sequence[str]) -> int:
     import polars as pl
 
     from instantly_nb import Client, Workspaces, open_dataset
+    from instantly_nb.dataset import describe
 
     pacing = json.loads(args.pacing)
     keys = args.keys.split(",")
@@ -89,7 +90,8 @@ def child(argv: Sequence[str]) -> int:
     leads = open_dataset(args.out)["leads.list"].select(pl.len()).collect().item()
     print(json.dumps({"wall": wall, "cpu": cpu, "peak_mb": peak, "rest_mb": rest,
                       "requests": int(summary["requests"].sum()), "rows": int(summary["rows"].sum()),
-                      "leads": leads, "status": summary["status"].to_list()}), flush=True)
+                      "leads": leads, "status": summary["status"].to_list(),
+                      "dataset": describe(args.out)}), flush=True)
     return 0
 
 
@@ -178,7 +180,8 @@ def _rows(results: dict[int, dict[str, Any]], opts: Options, limit: int) -> list
     per = one
     opts.notes.append(
         f"Per workspace ({opts.server.size}, {opts.days} days): {per['server_requests']} requests, "
-        f"{per['rows']:,} rows, {per['emails_requests']} e-mail pages.")
+        f"{per['rows']:,} rows, {per['emails_requests']} e-mail pages; dataset "
+        f"{per['dataset']['bytes'] / 2**20:.1f} MB in {per['dataset']['files']} parquet files.")
     return rows
 
 

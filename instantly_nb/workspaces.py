@@ -16,14 +16,14 @@ its summary without stopping the others (:mod:`instantly_nb.sidebyside`).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import polars as pl
 
 from .client import Client
 from .fanout import run_parts
-from .workspaces_file import read_workspaces_file, resolve_keys
+from .workspaces_file import WorkspacesFileError, read_workspaces_file, resolve_keys
 
 __all__ = ["Workspaces"]
 
@@ -57,15 +57,23 @@ class Workspaces:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, demo: Any = None,
-                  environ: Mapping[str, str] | None = None, **client_kwargs: Any) -> Workspaces:
+                  environ: Mapping[str, str] | None = None, only: Sequence[str] | None = None,
+                  **client_kwargs: Any) -> Workspaces:
         """The workspaces listed in a ``workspaces.toml`` (see :mod:`instantly_nb.workspaces_file`).
 
         Each key is read from the environment variable its table names. ``demo`` (a running
         :class:`~instantly_nb.demo.DemoServer`) points every workspace without its own
         ``base_url`` at that server, and a variable that is not set falls back to the demo key
-        ``demo-key-<id>``, so the same file runs against the demo with no key at all.
+        ``demo-key-<id>``, so the same file runs against the demo with no key at all. ``only``
+        keeps the listed ids (one scheduled job per workspace); an unknown id is refused.
         """
         entries = read_workspaces_file(path)
+        if only:
+            unknown = sorted(set(only) - {e.id for e in entries})
+            if unknown:
+                raise WorkspacesFileError(f"{path} has no workspace {', '.join(unknown)}; it lists "
+                                          f"{', '.join(e.id for e in entries)}.")
+            entries = [e for e in entries if e.id in set(only)]
         fallback = {e.id: f"demo-key-{e.id.lower().replace('_', '-')}" for e in entries} if demo else {}
         keys = resolve_keys(entries, environ, fallback)
         clients: dict[str, str | Client] = {}

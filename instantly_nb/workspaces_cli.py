@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workspaces", metavar="FILE",
                         help="a workspaces.toml: pull every client workspace it lists, side by side, "
                              "into one hive-partitioned dataset")
+    parser.add_argument("--workspace", action="append", dest="only", metavar="ID",
+                        help="only this workspace of the file (repeatable): one scheduled job per "
+                             "workspace can write into the same dataset")
     parser.add_argument("--demo-size", default="default", choices=("tiny", "default", "large"),
                         help="size of each demo workspace with --demo --workspaces (default: default)")
     parser.add_argument("--workers", type=int, default=32,
@@ -31,8 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @contextlib.contextmanager
-def open_workspaces(path: str, demo: bool, size: str = "default",
-                    today: Any = None) -> Iterator[Any]:
+def open_workspaces(path: str, demo: bool, size: str = "default", today: Any = None,
+                    only: list[str] | None = None) -> Iterator[Any]:
     """The file's :class:`~instantly_nb.Workspaces`, with a demo server behind it if asked."""
     from .demo import DemoServer, Limits
     from .workspaces import Workspaces
@@ -41,7 +44,7 @@ def open_workspaces(path: str, demo: bool, size: str = "default",
     read_workspaces_file(path)  # a bad file is refused before any server starts
     server = DemoServer(size=size, limits=Limits(), speedup=50.0, today=today).start() if demo else None
     try:
-        with Workspaces.from_file(path, demo=server) as ws:
+        with Workspaces.from_file(path, demo=server, only=only) as ws:
             yield ws
     finally:
         if server is not None:
@@ -49,7 +52,7 @@ def open_workspaces(path: str, demo: bool, size: str = "default",
 
 
 def pull_workspaces(args: argparse.Namespace) -> int:
-    with open_workspaces(args.workspaces, args.demo, args.demo_size) as ws:
+    with open_workspaces(args.workspaces, args.demo, args.demo_size, only=args.only) as ws:
         summary = ws.pull(args.out, days=args.days, workers=args.workers)
     with pl.Config(tbl_rows=1000, tbl_hide_dataframe_shape=True, tbl_width_chars=160,
                    fmt_str_lengths=120):

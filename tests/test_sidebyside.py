@@ -127,6 +127,13 @@ def test_cli_pulls_a_workspaces_file_on_the_demo(tmp_path, capsys):
     assert code == 0, text
     assert "North Ltd" in text and "South plc" in text and "2 of 2 workspaces" in text
     assert open_dataset(tmp_path / "data")["_workspaces"].collect().height == 2
+    # a second job for one workspace only writes into the same dataset
+    assert main(["pull", "--workspaces", str(path), "--workspace", "south", "--demo",
+                 "--demo-size", "tiny", "--out", str(tmp_path / "data"), "--days", "14"]) == 0
+    assert "1 of 1 workspaces" in capsys.readouterr().out
+    pulls = open_dataset(tmp_path / "data")["_workspaces"].collect().sort("entry")
+    assert pulls["entry"].to_list() == ["north", "south"]
+    assert pulls["pulled_at"][1] > pulls["pulled_at"][0]
     path.write_text('[workspaces.north]\nkey_env = "NORTH_KEY"\ntoken = "abc"\n')
     assert main(["pull", "--workspaces", str(path), "--demo", "--out", str(tmp_path)]) == 2
     assert "never go in the workspaces file" in capsys.readouterr().err

@@ -1,0 +1,28 @@
+"""Smoke test of bench/workspaces.py: two tiny demo workspaces side by side, measured for real."""
+
+from __future__ import annotations
+
+from bench import workspaces
+from bench.server import ServerConfig
+from bench.table import render
+
+
+def test_side_by_side_benchmark_measures_each_count(tmp_path):
+    opts = workspaces.Options(server=ServerConfig(size="tiny", latency_ms=0, jitter_ms=0,
+                                                  emails_per_minute=6000),
+                              counts=(1, 2), days=14, workers=8)
+    rows = workspaces.run(opts)
+    walls = [r for r in rows if r.seconds is not None]
+    assert [r.what.split(" ")[0] for r in walls] == ["1", "2"]
+    one, two = walls
+    assert one.met is True and two.met is not None and "all ok: True" in two.note
+    assert two.requests > one.requests > 50  # the server saw both workspaces' requests
+    memory = [r for r in rows if r.what.startswith("peak memory")]
+    assert len(memory) == 2 and "peak RSS" in memory[1].note and memory[1].ratio > 0
+    out = tmp_path / "RESULTS.md"
+    out.write_text("# Benchmark results\n\nother sections\n")
+    workspaces.record(out, rows, opts)
+    workspaces.record(out, rows, opts)  # a second run replaces the section
+    text = out.read_text()
+    assert text.count(workspaces.BEGIN) == 1 and "other sections" in text
+    assert render(rows).splitlines()[2] in text
