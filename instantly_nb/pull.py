@@ -193,7 +193,7 @@ def pull(
     end = end or dt.datetime.now(dt.UTC).date()
     start = end - dt.timedelta(days=days - 1)
     steps = _select(only)
-    output = PullOutput(out) if out is not None else None
+    output = PullOutput(out, {f"{s.name}.parquet" for s in SWEEP}) if out is not None else None
     store = client.store
     if store is None and output is not None:
         store = Store(output.snapshots)

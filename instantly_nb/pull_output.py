@@ -24,6 +24,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ SUMMARY = "_summary.parquet"
 SNAPSHOTS = ".snapshots"
 
 
-def _owned(folder: Path) -> bool:
+def _owned(folder: Path, known: AbstractSet[str]) -> bool:
     """True when everything in ``folder`` was written by a pull (or it is empty)."""
     entries = {p.name for p in folder.iterdir()}
     manifest = folder / MANIFEST
@@ -46,18 +47,24 @@ def _owned(folder: Path) -> bool:
         except (OSError, ValueError, AttributeError):
             return False
         return entries <= listed | {MANIFEST, SUMMARY, SNAPSHOTS}
-    # a folder written before manifests existed: parquet frames and the snapshot store only
-    return all(name == SNAPSHOTS or name.endswith(".parquet") for name in entries)
+    # a folder written before manifests existed: its summary, frames of sweep steps, the store
+    return entries <= {SNAPSHOTS} or SUMMARY in entries and entries <= known | {SUMMARY, SNAPSHOTS}
 
 
 class PullOutput:
     """The staging folder of one pull and the move that publishes it."""
 
-    def __init__(self, folder: str | os.PathLike[str]):
+    def __init__(self, folder: str | os.PathLike[str], known: AbstractSet[str] = frozenset()):
+        """``known``: the file names a pull writes (to recognise an older pull's folder)."""
         self.folder = Path(folder).expanduser().absolute()
         if self.folder.exists() and not self.folder.is_dir():
             raise ConfigurationError(f"pull output {self.folder} is a file; pass a folder.")
-        if self.folder.is_dir() and not _owned(self.folder):
+        here = Path.cwd().absolute()
+        if self.folder == here or self.folder in here.parents:
+            raise ConfigurationError(
+                f"{self.folder} is the working directory or holds it; a pull replaces its output "
+                "folder as a whole, so pass a folder of its own (e.g. --out data/pull).")
+        if self.folder.is_dir() and not _owned(self.folder, known):
             raise ConfigurationError(
                 f"{self.folder} holds files that a pull did not write; a pull replaces its "
                 "output folder as a whole, so pass a new or empty folder (or the folder of an "

@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from instantly_nb import errors
+from instantly_nb import Client, errors
 
 from .conftest import json_response
 from .test_http import make_client
@@ -88,6 +88,10 @@ def test_smart_view_queries_reach_the_body():
     client, rec = make_client(lambda r: json_response({"items": []}))
     client.fetch("leads.list", queries=[query])
     assert json.loads(rec.requests[0].content)["queries"] == [query]
+    # the demo workspace cannot evaluate them and says so instead of answering unfiltered
+    with Client.demo(size="tiny", seed=11) as demo, \
+            pytest.raises(errors.BadRequestError, match="not evaluated by the demo"):
+        demo.fetch("leads.list", queries=[query])
 
 
 @pytest.mark.parametrize("values", [[U, None], [None], [U, ""], [U, "  "]])

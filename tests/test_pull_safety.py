@@ -81,13 +81,19 @@ def test_a_failed_pull_leaves_the_previous_complete_pull_in_place(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_a_folder_holding_other_files_is_refused(tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")
+@pytest.mark.parametrize("mine", ["notes.txt", "sales.parquet"])
+def test_a_folder_holding_other_files_is_refused(tmp_path, monkeypatch, mine):
+    (tmp_path / mine).write_text("mine")
     client = Client(api_key="k" * 20, base_url="https://api.test",
                     transport=Recorder(lambda r: json_response({})).transport)
     with pytest.raises(errors.ConfigurationError, match="did not write"):
         client.pull(tmp_path)
-    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == [mine]
+    (tmp_path / mine).unlink()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(errors.ConfigurationError, match="working directory"):
+        client.pull(".")
+    assert list(tmp_path.iterdir()) == []
 
 
 def _interrupt_after(seconds: float, times: list[float], count: int = 1, gap: float = 0.3) -> None:

@@ -95,6 +95,8 @@ def _lead_mask(ws: Workspace, call: Call) -> np.ndarray:
 
 @handles("leads.list")
 def leads_list(ws: Workspace, call: Call) -> dict[str, Any]:
+    if call.has("queries"):  # refused rather than ignored: an unfiltered answer would mislead
+        raise ApiError(400, "queries (smart-view filters) are not evaluated by the demo workspace")
     mask = _lead_mask(ws, call)
     limit = call.limit()
     start = 0
