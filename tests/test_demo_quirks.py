@@ -66,7 +66,7 @@ def test_wire_shapes_of_the_live_api(servers):
     live_days = raw(live, "/campaigns/analytics/daily", campaign_id=idle, **WINDOW).json()
     assert len(live_days) < len(days[idle]) and any(r["sent"] == 0 for r in live_days)
     first = raw(live, "/accounts").json()["items"][0]["email"]
-    accounts = raw(live, "/accounts/analytics/daily", emails=first, start_date="2026-11-01",
+    accounts = raw(live, "/accounts/analytics/daily", emails=first, start_date="2026-11-10",
                    end_date="2026-11-20").json()
     assert [r for r in accounts if r["email_account"] == ""]
     listing = raw(live, "/campaigns", limit=100).json()
@@ -135,3 +135,16 @@ def test_live_frames_hold_the_strict_numbers(servers, caplog):
     assert live["daily"]["sent"].sum() == strict["daily"]["sent"].sum()
     assert live["emails"]["step_number"].to_list() == strict["emails"]["step_number"].to_list()
     assert live["emails"]["step_variant"].null_count() == 0
+
+
+def test_wide_account_windows_answer_500_and_the_client_splits_them(servers):
+    first = raw(servers["live"], "/accounts").json()["items"][0]["email"]
+    wide = raw(servers["live"], "/accounts/analytics/daily", emails=first,
+               start_date="2026-11-01", end_date="2026-11-20")
+    assert wide.status_code == 500
+    frames_of = {}
+    for mode, server in servers.items():
+        with client_of(server) as client:
+            frames_of[mode] = client.accounts.analytics_daily(
+                emails=[first], start_date="2026-11-01", end_date="2026-11-20").sort("date")
+    assert frames_of["live"].equals(frames_of["strict"]) and frames_of["live"].height == 20

@@ -140,6 +140,17 @@ def test_last_page_keeps_its_cursor_then_an_empty_page_without_cursor_key():
     assert all(r.url.params["limit"] == "100" for r in rec.requests)  # never the default 10
 
 
+@pytest.mark.parametrize("cursor", ["2025-03-01T10:00:00.000Z", "b@x.io"])
+def test_account_cursors_are_opaque_text(cursor):
+    pages = {None: {"items": [{"email": "a@x.io"}, {"email": "b@x.io"}],
+                    "next_starting_after": cursor},
+             cursor: {"items": [{"email": "c@x.io"}]}}
+    client, rec = make_client(route({"/api/v2/accounts": lambda r: json_response(
+        pages[r.url.params.get("starting_after")])}))
+    assert client.accounts.list()["email"].to_list() == ["a@x.io", "b@x.io", "c@x.io"]
+    assert rec.requests[1].url.params["starting_after"] == cursor
+
+
 def test_drafts_without_sequences_and_empty_schedule_dates():
     items = [{"id": C1, "name": "Draft", "status": 0,
               "campaign_schedule": {"start_date": "", "end_date": "",
