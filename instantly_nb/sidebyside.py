@@ -3,7 +3,8 @@
 Every workspace runs the sweep of :mod:`instantly_nb.pull` under its own client -- and so its own
 throttle, since the API's limits are per workspace -- while all of them share one bounded thread
 pool (``workers`` steps in flight at once, taken from the workspaces in turn, the slow listings
-first). Large listings (leads, e-mails) are written out every ``batch_pages`` pages, and a
+first). Large listings (leads, e-mails) are shaped every ``batch_pages`` pages and written out
+in parts of ``part_rows`` rows, and a
 workspace keeps only the small frames later steps take their ids from, so memory stays bounded
 however many and however large the workspaces are.
 
@@ -108,31 +109,40 @@ def fanout_columns(client: Client, name: str, params: dict[str, Any]) -> list[st
             if p.type != "array" and isinstance(params.get(p.name), list | tuple)]
 
 
-def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int) -> int:
-    """Walk a listing, shaping every page as it comes and writing every ``batch_pages`` pages.
+def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int, part_rows: int) -> int:
+    """Walk a listing: shape every ``batch_pages`` pages, write a part every ``part_rows`` rows.
 
-    Only the current page's JSON and the compact frames of the current batch are held.
+    Only a batch of pages as JSON and one part's compact frames are held at a time.
     """
     assert job.writer is not None
     endpoint = job.client.endpoint(name)
     prepared = prepare(endpoint, params)
     schema = table_schema(name)
     job.writer.begin(name, schema)
-    batch: list[pl.DataFrame] = []
+    bodies: list[Any] = []
+    shaped: list[pl.DataFrame] = []
+
+    def shape() -> None:
+        if bodies:
+            shaped.append(conform(shaping.from_bodies(name, bodies), schema))
+            bodies.clear()
+
     send = job.client._requester.send
     for body in iter_pages(send, endpoint, path_params=prepared.path, query=prepared.query,
                            body=prepared.body):
-        batch.append(conform(shaping.from_bodies(name, [body]), schema))
-        del body
-        if len(batch) >= batch_pages:
-            job.writer.add(name, pl.concat(batch))
-            batch = []
-    if batch or job.writer.rows[name] == 0:
-        job.writer.add(name, pl.concat(batch) if batch else shaping.empty(name))
+        bodies.append(body)
+        if len(bodies) >= batch_pages:
+            shape()
+            if sum(f.height for f in shaped) >= part_rows:
+                job.writer.add(name, pl.concat(shaped))
+                shaped.clear()
+    shape()
+    if shaped or job.writer.rows[name] == 0:
+        job.writer.add(name, pl.concat(shaped) if shaped else shaping.empty(name))
     return job.writer.rows[name]
 
 
-def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch_pages: int) -> None:
+def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: tuple[int, int]) -> None:
     assert job.writer is not None
     params = step.params(job.frames, start, end)
     t0 = time.perf_counter()
@@ -142,7 +152,7 @@ def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch_pages: 
             job.writer.write(step.name, frame, table_schema(step.name, fanout_columns(job.client, step.name, params)))
             status, rows = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")", 0
         elif step.name in STREAMED and not any(isinstance(v, list) for v in params.values()):
-            rows, status = _stream(job, step.name, params, batch_pages), "ok"
+            rows, status = _stream(job, step.name, params, *batch), "ok"
         else:
             frame = job.client.fetch(step.name, **params)
             schema = table_schema(step.name, fanout_columns(job.client, step.name, params))
@@ -190,7 +200,8 @@ def pull_all(
     only: list[str] | None = None,
     workers: int = 32,
     per_workspace: int = 4,
-    batch_pages: int = 20,
+    batch_pages: int = 10,
+    part_rows: int = 5_000,
     progress: bool | None = None,
 ) -> pl.DataFrame:
     """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.
@@ -208,7 +219,9 @@ def pull_all(
     per_workspace : int
         Steps in flight at once within one workspace.
     batch_pages : int
-        Pages of a large listing held in memory before they are written out.
+        Pages of a large listing shaped into a frame at once (the JSON held at a time).
+    part_rows : int
+        Rows of a large listing written per parquet part file.
     progress : bool, optional
         One progress line per workspace (by default when the output is interactive).
 
@@ -237,7 +250,7 @@ def pull_all(
             job.bar = tqdm(total=len(steps), desc=job.name[:24].ljust(24), unit="endpoint",
                            position=i, leave=True)
     try:
-        _drive(jobs, folder, start, end, workers, per_workspace, batch_pages)
+        _drive(jobs, folder, start, end, workers, per_workspace, (batch_pages, part_rows))
     finally:
         for job in jobs:
             job.client.progress = saved[job.wid]
@@ -247,7 +260,7 @@ def pull_all(
 
 
 def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: int,
-           per_workspace: int, batch_pages: int) -> None:
+           per_workspace: int, batch: tuple[int, int]) -> None:
     """The one scheduler: ready steps of every workspace, in turn, on one bounded pool."""
     lock = threading.Lock()
     running: dict[Future[None], tuple[_Job, Step | None]] = {}
@@ -260,7 +273,7 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
         for job in jobs:
             submit(job, None, lambda j=job: _start(j, out))  # type: ignore[misc]
         while running:
-            _fill(jobs, running, submit, workers, per_workspace, start, end, batch_pages)
+            _fill(jobs, running, submit, workers, per_workspace, start, end, batch)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 job, step = running.pop(fut)
@@ -269,11 +282,11 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
                     _settle(job, step, fut.exception())
                 if job.running == 0 and (not job.pending or job.error is not None):
                     _close(job, start, end)
-            _fill(jobs, running, submit, workers, per_workspace, start, end, batch_pages)
+            _fill(jobs, running, submit, workers, per_workspace, start, end, batch)
 
 
 def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], workers: int,
-          per_workspace: int, start: dt.date, end: dt.date, batch_pages: int) -> None:
+          per_workspace: int, start: dt.date, end: dt.date, batch: tuple[int, int]) -> None:
     """Submit ready steps, one workspace at a time in turn, until the pool is full."""
     progressed = True
     while progressed and len(running) < workers:
@@ -285,7 +298,7 @@ def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None]
             if ready and len(running) < workers:
                 step = ready[0]
                 job.pending.remove(step)
-                submit(job, step, lambda j=job, s=step: _run_step(j, s, start, end, batch_pages))
+                submit(job, step, lambda j=job, s=step: _run_step(j, s, start, end, batch))
                 progressed = True
 
 

@@ -45,7 +45,7 @@ def pulled(server, tmp_path_factory):
                                         "badkey": "not-a-key", "unpaid": "demo-key-unpaid-co"}),
                      "outage": outage})
     with ws:
-        summary = ws.pull(out, days=30, end=TODAY, only=ONLY, batch_pages=2, workers=6)
+        summary = ws.pull(out, days=30, end=TODAY, only=ONLY, batch_pages=2, part_rows=300, workers=6)
         direct = {wid: {n: ws.clients[wid].fetch(n) for n in ("leads.list", "campaigns.list")}
                   for wid in ("alpha", "beta")}
         ids = {wid: ws.clients[wid].workspace_id() for wid in ("alpha", "beta")}
@@ -77,7 +77,7 @@ def test_rows_match_a_direct_fetch_and_large_listings_are_written_in_parts(pulle
         names = ds["campaigns.list"].filter(pl.col("workspace") == ids[wid]).collect()["name"]
         assert all(n.endswith(f"[{wid}]") for n in names) and len(names) == 8
     parts = list((out / "leads.list" / f"workspace={ids['alpha']}").glob("*.parquet"))
-    assert len(parts) > 2  # batch_pages=2: the walk was written out as it went
+    assert len(parts) > 2  # part_rows=300: the walk was written out as it went
 
 
 def test_schema_is_fixed_per_endpoint_across_workspaces(pulled):
