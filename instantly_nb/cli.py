@@ -46,7 +46,8 @@ def _pull(args: argparse.Namespace) -> int:
         return pull_workspaces(args)
     try:
         with _client(args.demo) as client:
-            summary = client.pull(args.out, days=args.days)
+            summary = client.pull(args.out, days=args.days, skip=args.skip,
+                                  emails_since=args.emails_since)
     except KeyboardInterrupt as exc:
         # the pull cancelled its steps and says what it kept; exit now rather than wait for
         # requests still in flight (the output folder is only ever replaced as a whole)
@@ -105,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=90, help="analytics window in days (default 90)")
     p.add_argument("--demo", action="store_true", help="read the embedded demo workspace "
                    "(invented data); needed without INSTANTLY_API_KEY unless in a terminal")
+    p.add_argument("--skip", action="append", metavar="NAME",
+                   help="leave out this step and the steps that need it (e.g. emails.list; "
+                        "repeatable)")
+    p.add_argument("--emails-since", metavar="DATE",
+                   help="list only e-mails created since DATE (YYYY-MM-DD); the e-mail listing "
+                        "runs at 20 requests a minute")
     from .workspaces_cli import add_arguments
 
     add_arguments(p)

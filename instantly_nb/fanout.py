@@ -81,6 +81,7 @@ class Progress:
         self._count = 0
         self._bar: Any = None
         self._lock = threading.Lock()
+        self.last_postfix = ""
         if enabled and total is not None and total >= PROGRESS_MIN_STEPS:
             self._open()
 
@@ -101,6 +102,13 @@ class Progress:
     @property
     def count(self) -> int:
         return self._count
+
+    def postfix(self, text: str) -> None:
+        """Show ``text`` after the bar's counts (an ETA, say)."""
+        with self._lock:
+            self.last_postfix = text
+            if self._bar is not None:
+                self._bar.set_postfix_str(text, refresh=True)
 
     def close(self) -> None:
         if self._bar is not None:

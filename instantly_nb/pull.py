@@ -24,8 +24,10 @@ Safety:
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
+import logging
 import os
 import threading
 import time
@@ -41,11 +43,14 @@ from . import frames as shaping
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
 from .fanout import Progress, progress_enabled
 from .http import count_requests
+from .pull_eta import Countdown, plan_emails
 from .pull_output import PullOutput
 from .scope import cancellable, check_cancelled, using_store
 from .store import Store
 
 __all__ = ["pull", "Step", "SWEEP", "Workspace"]
+
+log = logging.getLogger("instantly_nb.pull")
 
 Frames = Mapping[str, pl.DataFrame]
 FATAL = (AuthenticationError, PaymentRequiredError)
@@ -167,6 +172,8 @@ def pull(
     only: list[str] | None = None,
     concurrency: int = 4,
     strict: bool = False,
+    skip: list[str] | None = None,
+    emails_since: dt.date | str | None = None,
 ) -> pl.DataFrame:
     """Fetch every endpoint worth fetching for the workspace.
 
@@ -184,6 +191,11 @@ def pull(
         Steps in flight at once (each step also fans out on the client's pool).
     strict : bool
         Raise on the first failed step instead of recording it in the summary.
+    skip : list of str, optional
+        Steps to leave out (and the steps that need them), e.g. ``["emails.list"]``.
+    emails_since : date or ISO string, optional
+        List only e-mails created since that day (the listing runs at 20 requests a minute;
+        before the pull starts, it says how long the listing may take).
 
     Returns
     -------
@@ -192,7 +204,8 @@ def pull(
     """
     end = end or dt.datetime.now(dt.UTC).date()
     start = end - dt.timedelta(days=days - 1)
-    steps = _select(only)
+    steps, skipped = _without(_select(only), skip)
+    since = _as_day(emails_since)
     output = PullOutput(out, {f"{s.name}.parquet" for s in SWEEP}) if out is not None else None
     store = client.store
     if store is None and output is not None:
@@ -201,11 +214,20 @@ def pull(
     rows: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
     bar = Progress(progress_enabled(client.progress), len(steps), "pull", unit="endpoint")
+    with using_store(store), count_requests() as asked:  # counted with the e-mail listing
+        plan = plan_emails(client, since) if any(s.name == "emails.list" for s in steps) else None
+    countdown = Countdown(bar, plan) if plan is not None else None
+    if countdown is not None:
+        log.warning(countdown.plan.sentence())
 
     def run(step: Step) -> None:
         params = step.params(frames, start, end)
+        if step.name == "emails.list" and since is not None:
+            params = {**params, "min_timestamp_created": f"{since.isoformat()}T00:00:00Z"}
         t0 = time.perf_counter()
         with count_requests() as tally:
+            if step.name == "emails.list" and countdown is not None:
+                countdown.tally = tally
             if _empty_fanout(params):
                 frame = shaping.empty(step.name)
                 status = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")"
@@ -218,11 +240,13 @@ def pull(
             if output is not None:
                 frame.write_parquet(output.path(f"{step.name}.parquet"))
             rows[step.name] = {"endpoint": step.name, "rows": frame.height,
-                               "requests": tally.n,
+                               "requests": tally.n + (asked.n if step.name == "emails.list"
+                                                      else 0),
                                "seconds": round(time.perf_counter() - t0, 3), "status": status}
 
     try:
-        with using_store(store), cancellable(threading.Event()) as cancel:
+        with using_store(store), cancellable(threading.Event()) as cancel, \
+                (countdown or contextlib.nullcontext()):
             _schedule(steps, run, concurrency, rows, strict, bar, cancel)
     except KeyboardInterrupt as exc:
         if output is not None:
@@ -234,7 +258,9 @@ def pull(
         raise
     finally:
         bar.close()
-    summary = pl.DataFrame([rows[s.name] for s in steps if s.name in rows],
+    rows.update({name: {"endpoint": name, "rows": None, "requests": 0, "seconds": 0.0,
+                        "status": reason} for name, reason in skipped.items()})
+    summary = pl.DataFrame([rows[s.name] for s in SWEEP if s.name in rows],
                            schema={"endpoint": pl.String, "rows": pl.Int64, "requests": pl.Int64,
                                    "seconds": pl.Float64, "status": pl.String}, orient="row")
     if output is not None:
@@ -271,6 +297,34 @@ def _interrupted_message(steps: list[Step], rows: Mapping[str, Mapping[str, Any]
         state = "the previous complete pull" if output.had_previous() else "no pull yet"
         text += f" {output.folder} was left unchanged (it holds {state})."
     return text
+
+
+def _as_day(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValueError(f"emails_since must be a date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _without(steps: list[Step], skip: list[str] | None) -> tuple[list[Step], dict[str, str]]:
+    """``steps`` minus the skipped ones and those that need them; why each was left out."""
+    names = {s.name for s in SWEEP}
+    unknown = sorted(set(skip or ()) - names)
+    if unknown:
+        raise ValueError(f"not steps of the sweep: {unknown}; choose from {sorted(names)}")
+    out: dict[str, str] = {n: "skipped: asked" for n in skip or () if n in {s.name for s in steps}}
+    kept = []
+    for step in steps:  # sweep order: what a step needs comes before it
+        if step.name in out:
+            continue
+        gone = [n for n in step.needs if n in out]
+        if gone:
+            out[step.name] = "skipped: needs " + ", ".join(gone)
+        else:
+            kept.append(step)
+    return kept, out
 
 
 def _select(only: list[str] | None) -> list[Step]:
