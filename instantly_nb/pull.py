@@ -43,7 +43,7 @@ from . import frames as shaping
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
 from .fanout import Progress, progress_enabled
 from .http import count_requests
-from .pull_eta import Countdown, plan_emails
+from .pull_eta import Countdown, as_day, plan_emails, without
 from .pull_output import PullOutput
 from .scope import cancellable, check_cancelled, using_store
 from .store import Store
@@ -204,8 +204,8 @@ def pull(
     """
     end = end or dt.datetime.now(dt.UTC).date()
     start = end - dt.timedelta(days=days - 1)
-    steps, skipped = _without(_select(only), skip)
-    since = _as_day(emails_since)
+    steps, skipped = without(_select(only), skip, SWEEP)
+    since = as_day(emails_since)
     output = PullOutput(out, {f"{s.name}.parquet" for s in SWEEP}) if out is not None else None
     store = client.store
     if store is None and output is not None:
@@ -297,34 +297,6 @@ def _interrupted_message(steps: list[Step], rows: Mapping[str, Mapping[str, Any]
         state = "the previous complete pull" if output.had_previous() else "no pull yet"
         text += f" {output.folder} was left unchanged (it holds {state})."
     return text
-
-
-def _as_day(value: dt.date | str | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ValueError(f"emails_since must be a date (YYYY-MM-DD), got {value!r}") from None
-
-
-def _without(steps: list[Step], skip: list[str] | None) -> tuple[list[Step], dict[str, str]]:
-    """``steps`` minus the skipped ones and those that need them; why each was left out."""
-    names = {s.name for s in SWEEP}
-    unknown = sorted(set(skip or ()) - names)
-    if unknown:
-        raise ValueError(f"not steps of the sweep: {unknown}; choose from {sorted(names)}")
-    out: dict[str, str] = {n: "skipped: asked" for n in skip or () if n in {s.name for s in steps}}
-    kept = []
-    for step in steps:  # sweep order: what a step needs comes before it
-        if step.name in out:
-            continue
-        gone = [n for n in step.needs if n in out]
-        if gone:
-            out[step.name] = "skipped: needs " + ", ".join(gone)
-        else:
-            kept.append(step)
-    return kept, out
 
 
 def _select(only: list[str] | None) -> list[Step]:

@@ -6,8 +6,8 @@ that has sent 100,000 e-mails needs ~50 minutes for it alone), so before a pull 
 how long the listing may take, from the workspace's own counts (``campaigns.analytics_overview``:
 e-mails sent plus replies, an upper bound of what the Unibox lists), at the documented limit and
 at the client's own pacing; while it runs, the pull's progress bar shows the time left at the
-pace that binds. ``pull(skip=["emails.list"])`` leaves the listing out; ``emails_since=`` bounds
-it to recent e-mails.
+pace that binds. ``pull(skip=["emails.list"])`` leaves the listing out (:func:`without` says
+which steps go with it); ``emails_since=`` bounds it to recent e-mails.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ import datetime as dt
 import logging
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DOCUMENTED_PER_MINUTE", "EmailPlan", "plan_emails", "Countdown"]
+__all__ = ["DOCUMENTED_PER_MINUTE", "EmailPlan", "plan_emails", "Countdown", "as_day", "without"]
 
 log = logging.getLogger("instantly_nb.pull")
 
@@ -109,3 +110,34 @@ class Countdown:
     def _tick(self) -> None:
         while not self._stop.wait(self.interval):
             self.bar.postfix(self.text())
+
+
+def as_day(value: dt.date | str | None) -> dt.date | None:
+    """``emails_since`` as a day."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValueError(f"emails_since must be a date (YYYY-MM-DD), got {value!r}") from None
+
+
+def without(steps: list[Any], skip: list[str] | None, sweep: Sequence[Any]
+            ) -> tuple[list[Any], dict[str, str]]:
+    """``steps`` (of ``sweep``) minus the skipped ones and those that need them, and why each
+    was left out."""
+    names = {s.name for s in sweep}
+    unknown = sorted(set(skip or ()) - names)
+    if unknown:
+        raise ValueError(f"not steps of the sweep: {unknown}; choose from {sorted(names)}")
+    out: dict[str, str] = {n: "skipped: asked" for n in skip or () if n in {s.name for s in steps}}
+    kept = []
+    for step in steps:  # sweep order: what a step needs comes before it
+        if step.name in out:
+            continue
+        gone = [n for n in step.needs if n in out]
+        if gone:
+            out[step.name] = "skipped: needs " + ", ".join(gone)
+        else:
+            kept.append(step)
+    return kept, out
