@@ -7,7 +7,7 @@ Subcommands::
     instantly-nb pull --workspaces FILE --out DIR
                                    every client workspace of a workspaces.toml, side by side,
                                    into one hive-partitioned dataset
-    instantly-nb summary           a short text summary of a workspace
+    instantly-nb summary           the headline figures of the last 7 days against the 7 before
     instantly-nb demo-server ...   serve the demo workspace on 127.0.0.1 for any HTTP client
     instantly-nb endpoints         list every read endpoint by name
 
@@ -62,18 +62,15 @@ def _pull(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from . import metrics
+    from . import views
+    from .notebook_helpers.sections import headline_text
 
     with _client(args.demo) as client:
-        ws = client.fetch("workspaces.current")
-        campaigns = client.fetch("campaigns.analytics")
-        accounts = client.fetch("accounts.list")
-    name = ws["name"][0] if "name" in ws.columns and ws.height else "workspace"
-    print(f"Workspace: {name}  ({client.base_url})")
-    print(f"Sending accounts: {accounts.height}   Campaigns with analytics: {campaigns.height}")
-    pooled = metrics.funnel(campaigns)
-    with pl.Config(tbl_rows=20, tbl_hide_dataframe_shape=True, tbl_width_chars=120):
-        print(pooled)
+        scope = views.load_scope(client, days=args.days)
+        section = views.summary.view(views.summary.load(scope))
+    print(f"Workspace: {scope.workspace or 'unknown'}  ({client.base_url})")
+    print(f"Campaigns: {scope.campaigns.height}   {views.UTC_NOTE}")
+    print(headline_text(section.headline or {}))
     return 0
 
 
@@ -116,8 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     add_arguments(p)
     p.set_defaults(run=_pull)
-    s = sub.add_parser("summary", help="print a short summary of the workspace",
+    s = sub.add_parser("summary", help="print the headline figures of the last days",
                        epilog=help_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--days", type=int, default=7,
+                   help="length of the period, ending yesterday (UTC; default 7)")
     s.add_argument("--demo", action="store_true", help="read the embedded demo workspace "
                    "(invented data); needed without INSTANTLY_API_KEY unless in a terminal")
     s.set_defaults(run=_summary)

@@ -1,14 +1,14 @@
 """The interactive explorer: ``instantly_nb.explore(client)`` in JupyterLab.
 
-Pick campaigns, a date range, a metric and a step; the funnel, A/B and deliverability charts
-redraw. Three layers, so the logic is tested without a kernel:
+Pick campaigns, a date range, an A/B metric and step, a sending account and a campaign for the
+trend; four tabs redraw: overview (funnel, pooled rates, this period against the previous one),
+trend, A/B and deliverability (accounts, alert list). Under every chart is the table of its
+numbers with a CSV download. The figures come from :mod:`instantly_nb.views`, the functions the
+notebooks and the HTML report use, so the same window and selection give the same numbers.
 
-* :func:`load_data` fetches the frames of one window (:class:`ExplorerData`);
-* :func:`compute_view` is pure: an :class:`ExplorerState` (the widget values) and the data in,
-  frames, charts and notes out (:class:`ExplorerView`);
-* :class:`Explorer` is the ipywidgets app: it reads the widgets, asks its loader for the window
-  (fetched once per window), calls :func:`compute_view` and puts the charts into
-  ``ipywidgets.Output`` areas.
+Three layers, so the logic is tested without a kernel: :func:`~instantly_nb.views.panels.load_data`
+fetches (cached here per window and selection), :func:`~instantly_nb.views.panels.compute_view`
+is pure, and :class:`Explorer` is the ipywidgets app that draws the result.
 
 Charts are shown the way altair is set up in the kernel (its active renderer); pass
 ``chart_format="svg"`` for static SVG drawn offline by vl-convert (no tooltips).
@@ -16,225 +16,52 @@ Charts are shown the way altair is set up in the kernel (its active renderer); p
 
 from __future__ import annotations
 
-import datetime as dt
+import base64
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import ipywidgets as w
 import polars as pl
 
-from . import charts, metrics
 from .errors import InstantlyError
-from .metrics.ab import AB_TAIL
 from .metrics.definitions import RATES
-from .notebook_helpers import display_names, in_window, resolve_window, tested
+from .views.panels import (
+    METRICS,
+    PANELS,
+    ExplorerData,
+    ExplorerState,
+    ExplorerView,
+    compute_view,
+    load_data,
+)
+from .views.scope import display_names, resolve_window
 
-__all__ = [
-    "METRICS",
-    "Explorer",
-    "ExplorerData",
-    "ExplorerState",
-    "ExplorerView",
-    "compute_view",
-    "explore",
-    "load_data",
-]
+__all__ = ["METRICS", "Explorer", "ExplorerData", "ExplorerState", "ExplorerView",
+           "compute_view", "csv_link", "explore", "load_data"]
 
-#: Metrics offered for the A/B comparison (replies first: opens are unreliable).
-METRICS = ("reply", "click", "open", "opportunity", "meeting", "closed")
-PANELS = ("funnel", "ab", "deliverability")
-# ipywidgets reads a Dropdown value of None as "nothing selected", so "every step" needs a value.
-ALL_STEPS = "all"
-TITLES = ("Funnel", "A/B by step", "Deliverability")
-
-
-@dataclass(frozen=True)
-class ExplorerState:
-    """What the widgets say: campaigns (empty = all), window, metric and step (None = all)."""
-
-    campaign_ids: tuple[str, ...]
-    start_date: dt.date
-    end_date: dt.date
-    metric: str = "reply"
-    step: int | None = None
-
-    def check(self) -> None:
-        """Raise ``ValueError`` with a message for the user when the state cannot be shown."""
-        if self.start_date > self.end_date:
-            raise ValueError(f"The start date {self.start_date} is after the end date "
-                             f"{self.end_date}.")
-        if self.metric not in RATES:
-            raise ValueError(f"Unknown metric {self.metric!r}; choose one of {', '.join(METRICS)}.")
-
-
-@dataclass
-class ExplorerData:
-    """The frames behind the explorer for one window (every campaign and account)."""
-
-    start_date: dt.date
-    end_date: dt.date
-    campaigns: pl.DataFrame
-    analytics: pl.DataFrame
-    steps: pl.DataFrame
-    accounts: pl.DataFrame
-    warmup_daily: pl.DataFrame
-    warmup_summary: pl.DataFrame
-    account_daily: pl.DataFrame
-
-    def names(self) -> dict[str, str]:
-        """Campaign id -> display name."""
-        return dict(zip(self.campaigns["id"].to_list(), self.campaigns["campaign"].to_list(),
-                        strict=True))
-
-
-@dataclass
-class ExplorerView:
-    """Everything one redraw shows: frames, charts (None when there is nothing to draw), notes."""
-
-    state: ExplorerState
-    funnel: pl.DataFrame
-    ab: pl.DataFrame
-    health: pl.DataFrame
-    alerts: pl.DataFrame
-    steps_available: list[int]
-    charts: dict[str, Any] = field(default_factory=dict)
-    notes: dict[str, str] = field(default_factory=dict)
+# ipywidgets reads a Dropdown value of None as "nothing selected", so "all" needs a value.
+ALL = "all"
+TITLES = ("Overview", "Trend", "A/B by step", "Deliverability")
+TABLE_ROWS = 200
 
 
 class _Loader:
-    """Fetches through a client: window-free frames once, window frames once per window."""
+    """Fetches through a client: campaigns once, each (window, selection, trend) once."""
 
     def __init__(self, client: Any, window_days: int = 7):
         self.client = client
         self.window_days = window_days
-        self._fixed: dict[str, pl.DataFrame] | None = None
-        self._windows: dict[tuple[dt.date, dt.date], ExplorerData] = {}
+        self.campaigns = display_names(client.campaigns.list())
+        self._seen: dict[tuple[Any, ...], ExplorerData] = {}
 
-    def fixed(self) -> dict[str, pl.DataFrame]:
-        if self._fixed is None:
-            accounts = self.client.accounts.list()
-            emails = accounts["email"].to_list()
-            self._fixed = {
-                "campaigns": display_names(self.client.campaigns.list()),
-                "accounts": accounts,
-                "warmup_daily": self.client.accounts.warmup_daily(emails=emails),
-                "warmup_summary": self.client.accounts.warmup_summary(emails=emails),
-            }
-        return self._fixed
-
-    def get(self, start: dt.date, end: dt.date) -> ExplorerData:
-        if (start, end) not in self._windows:
-            self._windows[(start, end)] = load_data(self.client, start, end,
-                                                    window_days=self.window_days,
-                                                    fixed=self.fixed())
-        return self._windows[(start, end)]
-
-
-def load_data(client: Any, start: dt.date, end: dt.date, *, window_days: int = 7,
-              fixed: dict[str, pl.DataFrame] | None = None) -> ExplorerData:
-    """Fetch the explorer's frames for one window (``fixed`` reuses window-free frames)."""
-    if fixed is None:
-        fixed = _Loader(client, window_days).fixed()
-    campaigns = fixed["campaigns"]
-    window = {"start_date": start, "end_date": end}
-    ids = campaigns["id"].to_list()
-    steps = (client.campaigns.analytics_steps(campaign_id=ids, include_opportunities_count=True,
-                                              **window) if ids
-             else client.campaigns.analytics_steps(**window).with_columns(
-                 pl.lit(None, dtype=pl.String).alias("campaign_id")))
-    emails = fixed["accounts"]["email"].to_list()
-    account_daily = client.accounts.analytics_daily(
-        emails=emails, start_date=start - dt.timedelta(days=window_days - 1), end_date=end)
-    return ExplorerData(start, end, campaigns, client.campaigns.analytics(**window), steps,
-                        fixed["accounts"], fixed["warmup_daily"], fixed["warmup_summary"],
-                        account_daily)
-
-
-def _selected_ids(data: ExplorerData, state: ExplorerState) -> list[str]:
-    return list(state.campaign_ids) or data.campaigns["id"].to_list()
-
-
-def _funnel(data: ExplorerData, state: ExplorerState) -> tuple[pl.DataFrame, Any, str]:
-    ids = _selected_ids(data, state)
-    rows = data.analytics.filter(pl.col("campaign_id").is_in(ids))
-    rows = rows.with_columns(pl.col("campaign_id").replace_strict(
-        data.names(), default=pl.col("campaign_name")).alias("campaign"))
-    by = "campaign" if state.campaign_ids else None  # all campaigns: one pooled funnel
-    tidy = metrics.funnel(rows, by=by)
-    if rows.is_empty():
-        return tidy, None, "No analytics for the selected campaigns in this window."
-    scope = f"{rows.height} campaign(s)" + ("" if by else ", pooled")
-    return tidy, charts.funnel(tidy), f"Funnel of {scope}, {state.start_date} to {state.end_date}."
-
-
-def _ab(data: ExplorerData, state: ExplorerState) -> tuple[pl.DataFrame, Any, str, list[int]]:
-    ids = _selected_ids(data, state)
-    steps = data.steps.filter(pl.col("campaign_id").is_in(ids))
-    available = sorted(s for s in steps["step"].drop_nulls().unique().to_list())
-    if state.step is not None:
-        steps = steps.filter(pl.col("step") == state.step)
-    steps = steps.with_columns(pl.col("campaign_id").replace_strict(
-        data.names(), default=pl.col("campaign_id")).alias("campaign")).drop("campaign_id")
-    rdef = RATES[state.metric]
-    if not any(c in steps.columns for c in rdef.numerators):
-        empty = pl.DataFrame(schema={"campaign": pl.String, **AB_TAIL})
-        return empty, None, f"The step analytics have no column for {rdef.label.lower()}.", \
-            available
-    ab = metrics.step_variants(steps, metric=state.metric, by="campaign")
-    compared = tested(ab)
-    if compared.is_empty():
-        return ab, None, "No step of the selection has two variants with sends here.", available
-    winners = compared.filter(pl.col("verdict") == "winner").height
-    note = (f"{compared.filter(~pl.col('is_control')).height} variant(s) compared with A on "
-            f"{rdef.label.lower()}; {winners} winner(s).")
-    return ab, charts.step_variants(compared), note, available
-
-
-def _deliverability(data: ExplorerData, state: ExplorerState,
-                    window_days: int) -> tuple[pl.DataFrame, pl.DataFrame, Any, str]:
-    accounts = data.accounts
-    if state.campaign_ids and "email_list" in data.campaigns.columns:
-        used = (data.campaigns.filter(pl.col("id").is_in(list(state.campaign_ids)))
-                ["email_list"].explode().drop_nulls().unique())
-        accounts = accounts.filter(pl.col("email").is_in(used.implode()))
-    emails = accounts["email"].implode()
-    health = metrics.deliverability(
-        data.warmup_daily.filter(pl.col("email").is_in(emails)),
-        data.warmup_summary.filter(pl.col("email").is_in(emails)), accounts,
-        data.account_daily.filter(pl.col("email_account").is_in(emails)),
-        window_days=window_days)
-    alerts = metrics.alerts(health, accounts, as_of=state.end_date)
-    window = resolve_window(state.start_date, state.end_date)
-    shown = in_window(health, window)
-    if shown.is_empty():
-        return shown, alerts, None, "No warmup data for these accounts in this window."
-    note = f"{accounts.height} sending account(s); {alerts.height} alert(s) on {state.end_date}."
-    return shown, alerts, charts.deliverability(shown), note
-
-
-def compute_view(data: ExplorerData, state: ExplorerState, *,
-                 window_days: int = 7) -> ExplorerView:
-    """The frames, charts and notes for ``state``; pure (no fetching, no display).
-
-    ``state``'s window must be the one ``data`` was fetched for. Raises ``ValueError`` for a
-    state that cannot be shown (see :meth:`ExplorerState.check`).
-    """
-    state.check()
-    if (state.start_date, state.end_date) != (data.start_date, data.end_date):
-        raise ValueError("compute_view: the data was fetched for another window.")
-    unknown = set(state.campaign_ids) - set(data.campaigns["id"].to_list())
-    if unknown:
-        raise ValueError(f"Unknown campaign id(s): {', '.join(sorted(unknown))}.")
-    funnel, funnel_chart, funnel_note = _funnel(data, state)
-    ab, ab_chart, ab_note, steps = _ab(data, state)
-    health, alerts, health_chart, health_note = _deliverability(data, state, window_days)
-    return ExplorerView(
-        state, funnel, ab, health, alerts, steps,
-        charts={"funnel": funnel_chart, "ab": ab_chart, "deliverability": health_chart},
-        notes={"funnel": funnel_note, "ab": ab_note, "deliverability": health_note},
-    )
+    def get(self, state: ExplorerState) -> ExplorerData:
+        key = (state.start_date, state.end_date, state.campaign_ids, state.trend_campaign)
+        if key not in self._seen:
+            self._seen[key] = load_data(self.client, self.campaigns, state,
+                                        window_days=self.window_days)
+        return self._seen[key]
 
 
 def _bundle(obj: Any, chart_format: str) -> dict[str, Any]:
@@ -254,20 +81,60 @@ def _bundle(obj: Any, chart_format: str) -> dict[str, Any]:
     return {"output_type": "display_data", "data": data, "metadata": meta or {}}
 
 
-def _note(text: str) -> dict[str, Any]:
+def _html(text: str, plain: str = "") -> dict[str, Any]:
     return {"output_type": "display_data", "metadata": {},
-            "data": {"text/html": f"<p>{html.escape(text)}</p>", "text/plain": text}}
+            "data": {"text/html": text, "text/plain": plain or text}}
+
+
+def _note(text: str) -> dict[str, Any]:
+    return _html(f"<p>{html.escape(text).replace('**', '')}</p>", text)
+
+
+def csv_link(frame: pl.DataFrame, name: str) -> str:
+    """An HTML link that downloads ``frame`` as ``name.csv`` (a data URI: no kernel needed)."""
+    flat = frame.select([c for c, t in frame.schema.items() if not t.is_nested()])
+    data = base64.b64encode(flat.write_csv().encode("utf-8")).decode("ascii")
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name) or "table"
+    return (f'<a download="{safe}.csv" href="data:text/csv;base64,{data}">'
+            f"Download the {html.escape(name)} table as CSV ({frame.height} rows)</a>")
+
+
+def table_output(frame: pl.DataFrame, name: str) -> dict[str, Any]:
+    """The numbers under a chart: an HTML table (first rows) and a CSV download link."""
+    from .notebook_helpers import labels_of
+
+    if frame.is_empty():
+        return _html("<p>No rows.</p>", "No rows.")
+    shown = frame.select([c for c, t in frame.schema.items() if not t.is_nested()])
+    head = "".join(f"<th>{html.escape(labels_of(shown).get(c, c))}</th>" for c in shown.columns)
+    rows = []
+    for row in shown.head(TABLE_ROWS).iter_rows():
+        cells = "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row)
+        rows.append(f"<tr>{cells}</tr>")
+    more = f"<p>First {TABLE_ROWS} of {frame.height} rows.</p>" if frame.height > TABLE_ROWS \
+        else ""
+    text = (f'<table class="instantly-nb-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>{more}<p>{csv_link(frame, name)}</p>")
+    return _html(text, f"{name}: {frame.height} rows")
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
 
 
 class Explorer(w.VBox):
-    """The widget app: an ``ipywidgets.VBox`` of controls, a status line and three chart tabs.
+    """The widget app: controls, a status line and four tabs (chart + table + CSV each).
 
     Attributes
     ----------
-    campaigns, start, end, metric, step : ipywidgets controls
+    campaigns, start, end, metric, step, account, trend_campaign : ipywidgets controls
         Set their ``value`` to drive the app from code (tests do).
     outputs : dict of ipywidgets.Output
-        ``"funnel"``, ``"ab"``, ``"deliverability"``.
+        ``"overview"``, ``"trend"``, ``"ab"``, ``"deliverability"``.
     status : ipywidgets.HTML
         The last note or error.
     view : ExplorerView or None
@@ -282,35 +149,43 @@ class Explorer(w.VBox):
         self.window_days, self.chart_format = window_days, chart_format
         self.view: ExplorerView | None = None
         self._quiet = False
-        campaigns = self.loader.fixed()["campaigns"]
-        self.campaigns = w.SelectMultiple(
-            options=list(zip(campaigns["campaign"].to_list(), campaigns["id"].to_list(),
-                             strict=True)),
-            value=state.campaign_ids, rows=min(10, max(campaigns.height, 3)),
-            description="Campaigns", layout=w.Layout(width="420px"))
+        campaigns = self.loader.campaigns
+        pairs = list(zip(campaigns["campaign"].to_list(), campaigns["id"].to_list(),
+                         strict=True))
+        self.campaigns = w.SelectMultiple(options=pairs, value=state.campaign_ids,
+                                          rows=min(10, max(campaigns.height, 3)),
+                                          description="Campaigns", layout=w.Layout(width="420px"))
         self.start = w.DatePicker(value=state.start_date, description="From")
         self.end = w.DatePicker(value=state.end_date, description="To")
         self.metric = w.Dropdown(options=[(RATES[m].label, m) for m in METRICS],
-                                 value=state.metric, description="Metric")
-        self.step = w.Dropdown(options=[("All steps", ALL_STEPS)], value=ALL_STEPS,
-                               description="Step")
+                                 value=state.metric, description="A/B metric")
+        self.step = w.Dropdown(options=[("All steps", ALL)], value=ALL, description="Step")
+        self.account = w.Dropdown(options=[("All accounts", ALL)], value=ALL,
+                                  description="Account")
+        self.trend_campaign = w.Dropdown(options=[("Whole selection", ALL), *pairs],
+                                         value=state.trend_campaign or ALL,
+                                         description="Trend of")
         self.status = w.HTML()
         self.outputs = {name: w.Output() for name in PANELS}
         tabs = w.Tab(children=[self.outputs[name] for name in PANELS])
         tabs.titles = TITLES
-        hint = w.HTML("<small>No campaign selected = every campaign.</small>")
+        hint = w.HTML("<small>No campaign selected = every campaign. Days are UTC days.</small>")
         controls = w.HBox([w.VBox([self.campaigns, hint]),
-                           w.VBox([self.start, self.end, self.metric, self.step])])
+                           w.VBox([self.start, self.end, self.metric, self.step]),
+                           w.VBox([self.account, self.trend_campaign])])
         super().__init__([controls, self.status, tabs])
-        for control in (self.campaigns, self.start, self.end, self.metric, self.step):
+        for control in (self.campaigns, self.start, self.end, self.metric, self.step,
+                        self.account, self.trend_campaign):
             control.observe(self._changed, names="value")
-        self.refresh(step=state.step)
+        self.refresh(step=state.step, account=state.account)
 
     def state(self) -> ExplorerState:
         """The state the widgets show."""
-        step = None if self.step.value in (ALL_STEPS, None) else int(self.step.value)
+        step = None if self.step.value in (ALL, None) else int(self.step.value)
+        account = None if self.account.value in (ALL, None) else str(self.account.value)
+        trend = None if self.trend_campaign.value in (ALL, None) else str(self.trend_campaign.value)
         return ExplorerState(tuple(self.campaigns.value), self.start.value, self.end.value,
-                             self.metric.value, step)
+                             self.metric.value, step, account, trend)
 
     def _changed(self, _change: Any) -> None:
         if not self._quiet:
@@ -320,34 +195,61 @@ class Explorer(w.VBox):
         style = ' style="color:#b00020"' if error else ""
         self.status.value = f"<p{style}>{html.escape(text)}</p>"
 
-    def refresh(self, step: int | None = None) -> ExplorerView | None:
-        """Fetch the window if needed, recompute the view and redraw every panel."""
-        state = self.state() if step is None else replace(self.state(), step=step)
+    def refresh(self, step: int | None = None, account: str | None = None) -> ExplorerView | None:
+        """Fetch what the state needs (once), recompute the view and redraw every panel."""
+        state = self.state()
+        if step is not None or account is not None:
+            state = replace(state, step=step if step is not None else state.step,
+                            account=account if account is not None else state.account)
         if state.start_date is None or state.end_date is None:
             self._say("Pick a start and an end date.", error=True)
             return None
         try:
             state.check()
-            data = self.loader.get(state.start_date, state.end_date)
-            view = compute_view(data, state, window_days=self.window_days)
+            state = self._valid_account(state)
+            view = compute_view(self.loader.get(state), state, window_days=self.window_days)
         except (ValueError, InstantlyError) as exc:  # shown to the user, never swallowed
             self._say(str(exc), error=True)
             return None
-        self._set_steps(view.steps_available, state.step)
+        self._set_options(view, state)
         for name in PANELS:
-            chart, note = view.charts.get(name), view.notes.get(name, "")
-            shown = [_note(note)] + ([_bundle(chart, self.chart_format)] if chart else [])
-            self.outputs[name].outputs = tuple(shown)
+            self.outputs[name].outputs = tuple(self._panel(view, name))
         self._say(f"{len(state.campaign_ids) or 'All'} campaign(s), {state.start_date} to "
-                  f"{state.end_date}, {RATES[state.metric].label.lower()}.")
+                  f"{state.end_date}, A/B on {RATES[state.metric].label.lower()}.")
         self.view = view
         return view
 
-    def _set_steps(self, steps: Sequence[int], current: int | None) -> None:
+    def _valid_account(self, state: ExplorerState) -> ExplorerState:
+        """Forget a picked account that does not send for the new selection."""
+        if state.account is None:
+            return state
+        data = self.loader.get(state)
+        known = set(data.deliverability.accounts["email"].to_list())
+        return state if state.account in known else replace(state, account=None)
+
+    def _panel(self, view: ExplorerView, name: str) -> list[dict[str, Any]]:
+        section = view.sections[name]
+        out = [_note(view.notes.get(name, ""))] if view.notes.get(name) else []
+        chart = section.charts.get("chart")
+        if chart is not None:
+            out.append(_bundle(chart, self.chart_format))
+        out.append(table_output(section.tables["shown"], f"{name} numbers"))
+        if name == "overview":
+            out += [_note(view.notes["comparison"]),
+                    table_output(section.tables["comparison"], "period comparison")]
+        if name == "deliverability":
+            out += [_note("Alerts"), table_output(section.tables["alerts"], "alerts")]
+        return out
+
+    def _set_options(self, view: ExplorerView, state: ExplorerState) -> None:
         self._quiet = True  # new options would otherwise re-trigger a redraw
         try:
-            self.step.options = [("All steps", ALL_STEPS), *[(f"Step {s}", s) for s in steps]]
-            self.step.value = current if current in steps else ALL_STEPS
+            steps = view.steps_available
+            self.step.options = [("All steps", ALL), *[(f"Step {s}", s) for s in steps]]
+            self.step.value = state.step if state.step in steps else ALL
+            emails = view.accounts_available
+            self.account.options = [("All accounts", ALL), *[(e, e) for e in emails]]
+            self.account.value = state.account if state.account in emails else ALL
         finally:
             self._quiet = False
 
@@ -362,7 +264,7 @@ def explore(client: Any, *, start_date: Any = None, end_date: Any = None,
     ----------
     client : instantly_nb.Client
     start_date, end_date : str or datetime.date, optional
-        Initial window; the 30 full days that end yesterday by default.
+        Initial window (UTC days); the 30 full days that end yesterday by default.
     campaign_ids : list of str, optional
         Initially selected campaigns (none = every campaign).
     metric : str
@@ -383,3 +285,5 @@ def explore(client: Any, *, start_date: Any = None, end_date: Any = None,
     window = resolve_window(start_date, end_date)
     state = ExplorerState(tuple(campaign_ids or ()), window.start, window.end, metric, step)
     return Explorer(client, state, window_days=window_days, chart_format=chart_format)
+
+

@@ -13,11 +13,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the package of this checkout, installed or not
+
+from instantly_nb.views import (  # noqa: E402
+    ABParams,
+    CampaignParams,
+    DeliverabilityParams,
+    SummaryParams,
+)
+
 OUT = REPO / "notebooks"
 
 Cell = tuple[str, str, list[str]]
@@ -31,44 +41,123 @@ def code(text: str) -> Cell:
     return ("code", text.strip("\n"), [])
 
 
-def params(title: str, extra: str = "") -> Cell:
-    """The ``parameters`` cell: the shared window/selection/report settings, then ``extra``."""
+def analyst(text: str) -> Cell:
+    """Narrative for analysts only: shown in the notebook, left out of the HTML report."""
+    return ("markdown", text.strip("\n"), ["remove_cell"])
+
+
+#: One comment per parameter, written after its default in the parameters cell.
+COMMENTS = {
+    "level": "confidence level of every interval",
+    "min_contacted": "campaigns with fewer leads contacted are not ranked",
+    "top_n": "how many best and worst campaigns to show",
+    "metric": "reply, interested, opportunity, meeting, click or open",
+    "alpha": "significance level, after adjusting for several variants",
+    "test_start": 'first day A/B counts accumulate from "YYYY-MM-DD"; None = each campaign\'s start',
+    "look_days": "days between two looks of the sequential A/B test",
+    "window_days": "trailing days pooled for inbox, health and bounce figures",
+    "health_min": "alert below this health score (points)",
+    "health_drop": "alert when health fell this many points over the trailing window",
+    "spam_rate_max": "alert when more warmup mail than this lands in spam",
+    "bounce_warn": "warning at this campaign bounce rate",
+    "bounce_critical": "critical at this campaign bounce rate",
+    "volume_share": "note accounts sending this share of their daily limit",
+    "accounts": "sending accounts (e-mail addresses) to look at; () = all in scope",
+    "noise_alpha": "a change is more than noise when its test's p-value is below this",
+    "max_actions": "at most this many 'what to do' lines",
+}
+
+
+def params(title: str, *kinds: type, extra: str = "") -> Cell:
+    """The ``parameters`` cell: the shared window/selection/report settings, then the fields of
+    each params dataclass in ``kinds`` with its default (so defaults cannot drift), then
+    ``extra``."""
     common = f'''
 # Parameters: papermill and `instantly-nb report` replace these values; edit them to explore.
-start_date = None    # first day "YYYY-MM-DD"; None = the 30 full days that end yesterday
+start_date = None    # first day "YYYY-MM-DD" (UTC); None = the 30 full days that end yesterday
 end_date = None      # last day "YYYY-MM-DD" (included); None = yesterday
 campaign_ids = []    # campaign ids to include; [] = every campaign
 title = {title!r}
 scheduled = False    # True when a scheduled report runs this notebook
 demo = False         # True in `instantly-nb report --demo` runs (data is generated)
 '''
-    return ("code", (common.strip("\n") + "\n" + extra.strip("\n")).strip("\n"), ["parameters"])
+    lines = [common.strip("\n")]
+    for kind in kinds:
+        for f in fields(kind):
+            default = getattr(kind(), f.name)
+            assign = f"{f.name} = {default!r}"
+            lines.append(f"{assign:<20} # {COMMENTS[f.name]}")
+    if extra:
+        lines.append(extra.strip("\n"))
+    return ("code", "\n".join(lines), ["parameters"])
+
+
+def make(var: str, kind: type, module: str = "views") -> str:
+    """``var = views.Kind(field=field, ...)``: the params object from the parameters cell."""
+    args = ", ".join(f"{f.name}=tuple({f.name})" if isinstance(getattr(kind(), f.name), tuple)
+                     else f"{f.name}={f.name}" for f in fields(kind))
+    return f"{var} = {module}.{kind.__name__}({args})"
 
 
 SETUP = code('''
 import instantly_nb
-from instantly_nb import charts, metrics, report
+from instantly_nb import charts, metrics, report, views
 from instantly_nb import notebook_helpers as nbh
 
 client = instantly_nb.connect()  # the INSTANTLY_API_KEY workspace, else the demo workspace
-scope = nbh.load_scope(client, start_date, end_date, campaign_ids, demo=demo)
+scope = views.load_scope(client, start_date, end_date, campaign_ids, demo=demo)
 report.context(workspace=scope.workspace)
 nbh.header(scope, title)
 ''')
 
-SETUP_TEXT = md('''
+SETUP_TEXT = analyst('''
 ## Connect
 
 `instantly_nb.connect()` reads the API key from the `INSTANTLY_API_KEY` environment variable
 (never type it into a cell: notebooks are shared and saved). Without a key it starts the
-built-in demo workspace, so everything below also runs offline.
+built-in demo workspace, so everything below also runs offline. The figures come from
+`instantly_nb.views`, the same functions the HTML report and the explorer use.
 ''')
+
+SUMMARY = [
+    md('''
+# Summary
+
+The period at a glance: the key figures against the previous period of the same length, the
+A/B winners, the sending accounts that need action and what to do about it.
+'''),
+    params("Summary", SummaryParams),
+    SETUP_TEXT,
+    SETUP,
+    md('''
+## How to read it
+
+Each figure is shown with its value in the previous period of the same length. A change is
+called *more than chance* only when a statistical test says it is unlikely to be week-to-week
+variation; otherwise it reads *within normal variation*. A/B winners count every send since the
+test began, not only this period's. Accounts are listed once, with every reason they need a look.
+'''),
+    code('''
+params = views.SummaryParams(noise_alpha=noise_alpha, max_actions=max_actions)
+section = views.summary.view(views.summary.load(scope), params)
+nbh.headline(section.headline)
+'''),
+    code('nbh.markdown(views.UTC_NOTE + " " + section.notes["ab_period"])'),
+    analyst('''
+## Where the figures come from
+
+`views.summary.view` builds this headline from the same views as the other notebooks:
+`views.campaigns` (this and the previous period), `views.ab` (verdicts over the tests' life)
+and `views.deliverability` (alerts). `section.headline` is the dict the report renders;
+`section.tables["ab"]` holds every A/B comparison behind the winners.
+'''),
+]
 
 CAMPAIGN_OVERVIEW = [
     md('''
 # Campaign overview
 
-How are the campaigns doing? For a date window this notebook shows which campaigns run, how many
+How are the campaigns doing? For a date window this shows which campaigns run, how many
 leads they reached, how many replied and became opportunities, how the reply rate moves from day
 to day and week to week, and which campaigns do best and worst.
 
@@ -78,35 +167,32 @@ and wide for small ones, so two campaigns whose intervals overlap may not really
 over several campaigns are *pooled*: all replies divided by all leads contacted, never an
 average of percentages.
 '''),
-    params("Campaign overview", '''
-level = 0.95         # confidence level of every interval
-min_contacted = 100  # campaigns with fewer leads contacted are not ranked
-top_n = 3            # how many best and worst campaigns to show
-'''),
+    params("Campaign overview", CampaignParams),
     SETUP_TEXT,
     SETUP,
+    code(make("params", CampaignParams) + '''
+section = views.campaigns.view(views.campaigns.load(scope), params)
+'''),
     md('''
 ## Campaigns at a glance
 
 Campaigns by status: active campaigns send, paused, completed and draft ones do not; a negative
 status (for example *Accounts Unhealthy*) means Instantly stopped sending for a reason.
 '''),
-    code('nbh.show(nbh.status_counts(scope.campaigns), "Campaigns by status")'),
+    code('nbh.show_table(section, "status", "Campaigns by status")'),
     md('Totals for the window, over every campaign in scope:'),
-    code('''
-analytics = nbh.campaign_analytics(scope)
-nbh.campaign_summary(analytics, level=level)
-'''),
+    code('nbh.note(section, "summary")'),
     md('''
 ## Campaign by campaign
 
 One row per campaign, largest first. *Reply rate* is leads who replied / leads contacted,
 *opportunity rate* opportunities / leads contacted, *bounce rate* bounces / leads contacted,
-each with its interval. The campaign id in the last column is what `campaign_ids` takes.
+each with its interval.
 '''),
+    analyst('The campaign id in the last column is what the `campaign_ids` parameter takes.'),
     code('''
-table = nbh.campaign_table(analytics, level=level)
-nbh.show(table, "Campaigns", caption="Counts for the window; rates with 95% intervals.")
+nbh.show_table(section, "campaigns", "Campaigns",
+               caption="Counts for the window; rates with 95% intervals.")
 '''),
     md('''
 ## Funnel
@@ -116,19 +202,14 @@ scope. Each bar is a share of the leads contacted; the whiskers are intervals. O
 are shown but deserve little trust: open tracking may be off, and mail scanners open mail and
 follow links automatically.
 '''),
-    code('''
-funnel = metrics.funnel(analytics, level=level)
-charts.funnel(funnel)
-'''),
+    code('nbh.chart(section, "funnel")'),
     md('''
 ## Pooled rates
 
-Each rate over all campaigns in scope, with the columns it divides, so the definition is never
-in doubt. The definitions are listed at the end of the report.
+Each rate over all campaigns in scope, with its interval. The definitions are listed at the end.
 '''),
     code('''
-rates = nbh.pooled_rates(analytics, level=level)
-nbh.show(rates, "Pooled rates")
+nbh.show_table(section, "pooled", "Pooled rates")
 report.definitions(nbh.definitions(("reply", "open", "click", "bounce", "unsubscribe",
                                     "opportunity")))
 '''),
@@ -139,38 +220,29 @@ Daily analytics count each event on the day it happened: a reply on Tuesday may 
 sent the week before. Read the lines as "replies this period per email sent this period"; the
 band is the interval, wide on quiet days.
 '''),
-    code('''
-daily = nbh.campaign_daily(scope)
-charts.trend(metrics.trends(daily, freq="1d", level=level))
-'''),
+    code('nbh.chart(section, "daily")'),
     md('''
-Week by week (ISO weeks, Monday to Sunday; the first and last week of the window may be
-partial, see *days with data*). *Change* compares each week with the one before, with the
-p-value of that difference.
+Week by week (Monday to Sunday; the first and last week of the window may be partial, see
+*days with data*). *Change* compares each week with the one before.
 '''),
-    code('''
-weekly = metrics.trends(daily, freq="1w", rates=("reply", "click"), level=level)
-charts.trend(weekly, "reply")
-'''),
-    code('nbh.show(nbh.trend_table(weekly), "Week by week")'),
+    code('nbh.chart(section, "weekly")'),
+    code('nbh.show_table(section, "weekly", "Week by week")'),
     md('''
 ## Best and worst campaigns
 
-Ranked by reply rate among the campaigns with at least `min_contacted` leads contacted. The last
-column says whether a campaign's interval lies above or below the pooled reply rate of the
-ranked campaigns; *not clearly different* means its place in the ranking may be luck.
+Ranked by reply rate. The last column says whether a campaign's interval lies above or below the
+pooled reply rate of the ranked campaigns; *not clearly different* means its place in the
+ranking may be luck.
 '''),
-    code('''
-ranking = nbh.best_and_worst(table, min_contacted=min_contacted, n=top_n)
-nbh.show(ranking, "Best and worst campaigns by reply rate")
-'''),
-    md('''
+    code('nbh.note(section, "ranking")'),
+    code('nbh.show_table(section, "ranking", "Best and worst campaigns by reply rate")'),
+    analyst('''
 ## Where next
 
 * **ab_testing**: which subject lines and bodies win, step by step.
 * **deliverability**: whether the sending accounts land in the inbox.
 * **leads_and_replies**: lead status, interest and how fast leads reply.
-* `instantly_nb.explore(client)`: pick campaigns, dates and a metric interactively.
+* `instantly_nb.explore(client)`: the same views with widgets, tables and CSV export.
 '''),
 ]
 
@@ -186,51 +258,44 @@ Verdicts:
 
 * **winner** / **loser**: the variant's rate differs from A's by more than chance explains;
 * **no significant difference**: enough data, no clear difference;
-* **not enough data**: too few sends to tell; see *sends still needed* below;
+* **not enough data**: too few sends to tell yet; see *sends still needed* below;
 * **control**: variant A itself.
 '''),
-    params("A/B tests", '''
-metric = "reply"     # reply, open, click, opportunity, meeting or closed
-alpha = 0.05         # significance level, after adjusting for several variants
-power = 0.8          # chance to detect the lift when sizing the sends still needed
-min_lift = None      # smallest lift worth detecting, e.g. 0.01 = one point; None = as seen
-min_sends = 100      # below this many sends per arm a result is "not enough data"
-'''),
+    params("A/B tests", ABParams),
     SETUP_TEXT,
     SETUP,
-    md('## How the verdicts are reached'),
-    code('nbh.ab_note(scheduled, metric=metric, alpha=alpha)'),
-    code('''
-steps = nbh.step_analytics(scope)
-ab = metrics.step_variants(steps, metric=metric, alpha=alpha, power=power, min_lift=min_lift,
-                           min_sends=min_sends, sequential=scheduled, by="campaign")
-nbh.ab_summary(ab)
+    code(make("params", ABParams) + '''
+section = views.ab.view(views.ab.load(scope, params), params)
 '''),
+    md('## How the verdicts are reached'),
+    code('nbh.ab_note(params)'),
+    code('nbh.note(section, "period")'),
+    code('nbh.note(section, "summary")'),
     md('''
 ## Variants by step
 
-One row of panels per campaign, one panel per step. Dots are rates, bars their intervals, the
-dashed line is variant A's rate; colour and shape give the verdict. Hover a dot for the counts,
-the p-values and the probability that the variant is the best of its step.
+One panel per campaign and step. Dots are rates, bars their intervals, the dashed line is
+variant A's rate; colour and shape give the verdict. Hover a dot for the subject line, the counts
+and the probability that the variant is the best of its step.
 '''),
-    code('charts.step_variants(nbh.tested(ab))'),
+    code('nbh.chart(section, "variants")'),
     md('''
 ## Every comparison
 
-Variants compared with the A of their step. *Lift* is the difference in rate from A (in points),
-*p adjusted* the p-value after adjusting for the number of variants, *prob best* the chance that
-this variant is the best of its step given the data.
+Variants compared with the A of their step, with the subject line and the first words of each
+e-mail. *Lift* is the difference in rate from A (in points), *prob best* the chance that this
+variant is the best of its step given the data.
 '''),
-    code('nbh.show(nbh.verdict_table(ab), "Variants compared with A")'),
+    code('nbh.show_table(section, "verdicts", "Variants compared with A")'),
     md('''
 ## Sends still needed
 
 For the comparisons without a verdict: how many sends per variant would give an 80% chance to
-detect the lift seen so far (or `min_lift`), and how many more the smaller of the two arms needs.
-A huge number means the variants are so close that the difference is not worth chasing.
+detect the lift seen so far, and how many more the smaller of the two arms needs. A huge number
+means the variants are so close that the difference is not worth chasing.
 '''),
-    code('nbh.show(nbh.sends_needed(ab), "Sends still needed")'),
-    code('report.definitions(nbh.definitions((metric,), denominator="sent"))'),
+    code('nbh.show_table(section, "sends_needed", "Sends still needed")'),
+    code('report.definitions(nbh.definitions((params.metric,), denominator="sent"))'),
 ]
 
 DELIVERABILITY = [
@@ -241,65 +306,50 @@ Are the sending accounts healthy? Warmup mail tells where mail from each account
 **inbox rate** is warmup mail landing in the inbox / warmup mail placed (inbox + spam). The
 **health score** is Instantly's 7-day warmup figure; the *estimate* rebuilds it from the daily
 data so it has a history. The **bounce rate** is bounced / sent campaign mail. Alerts come first,
-each with the rule and threshold behind it (all thresholds are parameters).
+each saying what is wrong with the account.
 '''),
-    params("Deliverability", '''
-window_days = 7          # trailing days pooled for inbox, health and bounce figures
-health_min = 80.0        # alert below this health score (points)
-health_drop = 5.0        # alert when health fell this many points over the trailing window
-spam_rate_max = 0.10     # alert when more warmup mail than this lands in spam
-bounce_warn = 0.02       # warning at this campaign bounce rate
-bounce_critical = 0.05   # critical at this campaign bounce rate
-volume_share = 0.90      # note accounts sending this share of their daily limit
-'''),
+    params("Deliverability", DeliverabilityParams),
     SETUP_TEXT,
     SETUP,
-    code('''
-data = nbh.sender_data(scope, window_days=window_days)
-health = metrics.deliverability(data.warmup_daily, data.warmup_summary, data.accounts,
-                                data.account_daily, window_days=window_days)
-rules = metrics.AlertRules(health_min=health_min, health_drop=health_drop,
-                           spam_rate_max=spam_rate_max, bounce_warn=bounce_warn,
-                           bounce_critical=bounce_critical, volume_share=volume_share)
-alerts = metrics.alerts(health, data.accounts, rules=rules, as_of=scope.window.end)
+    code(make("params", DeliverabilityParams) + '''
+section = views.deliverability.view(views.deliverability.load(scope, params), params)
 '''),
     md('''
 ## Alerts
 
-Critical first. Each alert names the account, the rule, the value and the threshold, as of the
-last day of the window.
+Critical first, as of the last day of the window.
 '''),
-    code('report.alerts(alerts)'),
-    code('charts.alerts(alerts)'),
+    code('report.alerts(section.tables["alerts"])'),
+    code('nbh.chart(section, "alerts")'),
     md('''
 ## Accounts
 
 The state of each account on the last day of the window, weakest first: Instantly's health score
-(today's), the estimate from warmup placement, its change over the trailing window, the inbox
+(today's), the estimate from warmup placement, its change over the trailing days, the inbox
 rate with its interval, the campaign bounce rate and the campaign mail sent in the window.
 '''),
-    code('nbh.show(nbh.account_table(health, data.accounts, scope.window), "Sending accounts")'),
+    code('nbh.show_table(section, "accounts", "Sending accounts")'),
     md('''
 ## Inbox placement over time
 
-The accounts with the lowest inbox rate: top, the trailing-window inbox rate (line) and each
-day's rate (dots); bottom, the health estimate (dashed) and Instantly's score (diamond).
+The accounts with the lowest inbox rate: top, the trailing inbox rate (line) and each day's
+rate (dots); bottom, the health estimate (dashed) and Instantly's score (diamond).
 '''),
-    code('charts.deliverability(nbh.in_window(health, scope.window))'),
+    code('nbh.chart(section, "health")'),
     md('''
 ## Bounces
 
 Campaign mail bounced / sent per account over the window, highest first. Above 2% deserves a
 look; above 5% the account or the lead list needs attention.
 '''),
-    code('nbh.show(nbh.bounce_table(data.account_daily, scope.window), "Bounce rate by account")'),
+    code('nbh.show_table(section, "bounces", "Bounce rate by account")'),
     md('''
 ## Inbox placement tests
 
 Seed tests send a real email to test inboxes and record where it lands. Results within the
 window; a test with nothing placed in the window shows empty rates.
 '''),
-    code('nbh.show(nbh.placement_results(scope, data.accounts), "Inbox placement tests")'),
+    code('nbh.show_table(section, "placement", "Inbox placement tests")'),
     code('''
 report.definitions([
     ("Inbox rate", "Warmup mail that landed in the inbox / warmup mail placed (inbox + spam)."),
@@ -317,7 +367,7 @@ LEADS_AND_REPLIES = [
 Where do the leads stand, how interested are the ones who answered, and how long do leads take
 to reply after each step? This notebook shows counts only, never lead addresses.
 '''),
-    params("Leads and replies", '''
+    params("Leads and replies", extra='''
 email_pages = 15     # pages of the e-mail listing sampled for reply timing (100 e-mails each;
                      # the API serves 20 pages a minute); None = every e-mail of the window
 '''),
@@ -375,7 +425,7 @@ endpoint that needs no input from you (listings only up to `max_pages` pages, to
 endpoints that take a date window get the notebook's window. Endpoints that need an id are
 listed at the end with what they need.
 '''),
-    params("Workspace tour", '''
+    params("Workspace tour", extra='''
 max_pages = 1        # pages read per listing (100 rows each); None = read everything
 '''),
     SETUP_TEXT,
@@ -413,6 +463,7 @@ report.table(one, title="campaigns.get")
 ]
 
 NOTEBOOKS: dict[str, list[Cell]] = {
+    "summary": SUMMARY,
     "campaign_overview": CAMPAIGN_OVERVIEW,
     "ab_testing": AB_TESTING,
     "deliverability": DELIVERABILITY,

@@ -26,11 +26,12 @@ from instantly_nb import Client
 from instantly_nb import notebook_helpers as nbh
 from instantly_nb.demo import DemoServer
 from instantly_nb.report.mime import MIME_ALERTS, MIME_TABLE
+from instantly_nb.views import utc_today
 
 from .conftest import FAKE_KEY, REPO
 
 NOTEBOOKS = REPO / "notebooks"
-NAMES = ("campaign_overview", "ab_testing", "deliverability", "leads_and_replies",
+NAMES = ("summary", "campaign_overview", "ab_testing", "deliverability", "leads_and_replies",
          "workspace_tour")
 COMMON_PARAMS = ("start_date", "end_date", "campaign_ids", "title", "scheduled")
 CELL_TIMEOUT = 120
@@ -41,7 +42,8 @@ LOGIC = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Fo
 # Per notebook: thresholds set to non-default values in the parameterized run.
 EXTRA_PARAMS: dict[str, dict[str, Any]] = {
     "campaign_overview": {"level": 0.9, "min_contacted": 20, "top_n": 1},
-    "ab_testing": {"metric": "click", "alpha": 0.1, "min_sends": 50},
+    "summary": {"noise_alpha": 0.1, "max_actions": 3},
+    "ab_testing": {"metric": "click", "alpha": 0.1, "look_days": 14},
     "deliverability": {"health_min": 90.0, "bounce_warn": 0.01, "window_days": 5},
     "leads_and_replies": {"email_pages": 3},
     "workspace_tour": {"max_pages": 2},
@@ -217,6 +219,7 @@ def _column(table: dict[str, Any], name: str) -> list[Any]:
 
 
 EXPECTED: dict[str, dict[str, Any]] = {  # least content of a successful run
+    "summary": {"tables": 0, "charts": 0},
     "campaign_overview": {"tables": 5, "charts": 3},
     "ab_testing": {"tables": 2, "charts": 1},
     "deliverability": {"tables": 3, "charts": 2},
@@ -241,7 +244,7 @@ def test_runs_as_committed(name: str, kernel_env: dict[str, str]) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_runs_with_parameters(name: str, kernel_env: dict[str, str],
                               picked_campaigns: list[str]) -> None:
-    today = dt.date.today()
+    today = utc_today()
     params = {"start_date": (today - dt.timedelta(days=14)).isoformat(),
               "end_date": (today - dt.timedelta(days=1)).isoformat(),
               "campaign_ids": picked_campaigns, "title": "Weekly client report",
@@ -257,8 +260,20 @@ def test_runs_with_parameters(name: str, kernel_env: dict[str, str],
     _check_parameters_used(name, nb, picked_campaigns)
 
 
+def _headline(nb: Any) -> str:
+    """The headline as shown: the report's headline bundle, else its Markdown fallback."""
+    shown = [json.dumps(o["data"]) for o in _outputs(nb)
+             if "What to do" in json.dumps(o.get("data", {}))
+             or "actions" in json.dumps(o.get("data", {}))]
+    assert shown, "no headline in the summary notebook"
+    return shown[0]
+
+
 def _check_parameters_used(name: str, nb: Any, picked: list[str]) -> None:
-    if name == "campaign_overview":
+    if name == "summary":
+        assert "Analytics days are UTC days" in _text(nb)
+        assert "Reply rate" in _headline(nb)
+    elif name == "campaign_overview":
         ids = _column(_table(nb, "Campaigns"), "campaign_id")
         assert sorted(ids) == sorted(picked)
         assert len(_column(_table(nb, "Best and worst campaigns by reply rate"), "rank")) <= 2
@@ -266,6 +281,9 @@ def _check_parameters_used(name: str, nb: Any, picked: list[str]) -> None:
         text = _text(nb)
         assert "sequential" in text and "click rate" in text
         assert "0.1 significance level" in text
+        assert "A/B figures count every send from" in text  # the period they cover
+        verdicts = _table(nb, "Variants compared with A")
+        assert all(_column(verdicts, "subject"))  # each variant's subject line
     elif name == "deliverability":
         mimes = _mimes(nb)
         assert MIME_ALERTS in mimes and mimes.index(MIME_ALERTS) < mimes.index(MIME_TABLE)
@@ -278,10 +296,17 @@ def _check_parameters_used(name: str, nb: Any, picked: list[str]) -> None:
         assert max(_column(summary, "requests")) <= 2 + 1  # two pages (+1 for defaults)
 
 
-def test_ab_testing_says_when_not_sequential(kernel_env: dict[str, str]) -> None:
-    nb = _execute(NOTEBOOKS / "ab_testing.ipynb", kernel_env, {"scheduled": False})
-    _check_clean(nb)
-    assert "Scheduled run" not in _text(nb)
+@pytest.mark.parametrize("name", ["summary", "campaign_overview", "ab_testing", "deliverability"])
+def test_report_text_is_for_marketers(name: str) -> None:
+    """Cells about keys, parameters and other notebooks are for analysts: reports skip them."""
+    nb = _read(name)
+    analyst = [c for c in nb.cells if "remove_cell" in c.metadata.get("tags", [])]
+    assert any("INSTANTLY_API_KEY" in c.source for c in analyst)
+    shown = [c.source for c in nb.cells if c.cell_type == "markdown"
+             and "remove_cell" not in c.metadata.get("tags", [])]
+    for text in shown:
+        for word in ("INSTANTLY_API_KEY", "campaign_ids", "min_contacted", "ab_testing", "`"):
+            assert word not in text, (word, text)
 
 
 def test_leak_check_catches_a_printed_key(kernel_env: dict[str, str], tmp_path: Path) -> None:

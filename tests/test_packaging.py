@@ -17,7 +17,8 @@ def test_every_subpackage_is_listed_for_the_wheel():
     assert set(config["packages"]) == on_disk | {"instantly_nb.notebooks"}
     assert config["package-dir"] == {"instantly_nb.notebooks": "notebooks"}
     assert sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb")) == [
-        "ab_testing", "campaign_overview", "deliverability", "leads_and_replies", "workspace_tour"]
+        "ab_testing", "campaign_overview", "deliverability", "leads_and_replies", "summary",
+        "workspace_tour"]
 
 
 def test_public_names_exist_and_are_documented_in_the_readme():

@@ -18,6 +18,7 @@ import pytest
 
 from instantly_nb.report import cli, sources
 from instantly_nb.report.cli import build_parser, main, make_plan
+from instantly_nb.report.periods import utc_today
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 FAKE_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
@@ -120,7 +121,7 @@ def _plan(args: list[str], environ: dict[str, str] | None = None) -> cli.Plan:
 
 def test_default_window_is_the_last_7_full_days() -> None:
     plan = _plan([])
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = utc_today() - timedelta(days=1)
     assert (plan.window.start, plan.window.end) == (yesterday - timedelta(days=6), yesterday)
     assert plan.window.period == "last-7d"
 

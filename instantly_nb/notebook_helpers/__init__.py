@@ -1,10 +1,9 @@
 """Glue that the ready-made notebooks call, so that each of their cells stays a few lines long.
 
-The notebooks' ``parameters`` cell gives a date window, a campaign selection and thresholds;
-:func:`load_scope` turns them into a :class:`Scope` (window, campaigns, workspace name), and the
-other helpers fetch what a notebook needs through the client and shape the metric frames into
-the tables a marketer reads. Statistics live in :mod:`instantly_nb.metrics`, charts in
-:mod:`instantly_nb.charts`, display helpers in :mod:`instantly_nb.report`; nothing here draws.
+The figures of the notebooks come from :mod:`instantly_nb.views` (the same views the report and
+the explorer use); these helpers display a view's sections as Markdown and report tables, and
+hold what only the leads and tour notebooks need. Statistics live in :mod:`instantly_nb.metrics`,
+charts in :mod:`instantly_nb.charts`; nothing here draws.
 
 Helpers that return prose return ``IPython.display.Markdown`` (the last expression of a cell
 displays it); text that comes from the API (campaign and workspace names) is escaped first.
@@ -12,10 +11,9 @@ displays it); text that comes from the API (campaign and workspace names) is esc
 ============================  =====================================================
 module                        for
 ============================  =====================================================
-``_common``                   parameters (:func:`resolve_window`, :func:`load_scope`),
-                              Markdown, :func:`show` (report tables with intervals)
-``campaigns``                 campaign_overview and ab_testing
-``senders``                   deliverability
+``_common``                   Markdown, :func:`show` / :func:`show_table` (report tables
+                              with intervals), :func:`header`
+``sections``                  the A/B method note and the headline display
 ``leads``                     leads_and_replies
 ``tour``                      workspace_tour and page-bounded reads
 ============================  =====================================================
@@ -23,36 +21,21 @@ module                        for
 
 from __future__ import annotations
 
+from ..views.ab import sends_needed, tested, verdict_table
+from ..views.campaigns import best_and_worst, pooled_rates, status_counts, trend_table
+from ..views.deliverability import account_table, bounce_table, in_window
+from ..views.scope import DEFAULT_DAYS, Scope, display_names, load_scope, resolve_window
 from ._common import (
-    DEFAULT_DAYS,
-    Scope,
+    chart,
     ci_of,
     definitions,
-    display_names,
     header,
     labels_of,
-    load_scope,
     markdown,
     md_escape,
-    rate_columns,
-    resolve_window,
+    note,
     show,
-)
-from .campaigns import (
-    ab_note,
-    ab_summary,
-    best_and_worst,
-    campaign_analytics,
-    campaign_daily,
-    campaign_summary,
-    campaign_table,
-    pooled_rates,
-    sends_needed,
-    status_counts,
-    step_analytics,
-    tested,
-    trend_table,
-    verdict_table,
+    show_table,
 )
 from .leads import (
     EMAIL_PAGES,
@@ -65,15 +48,7 @@ from .leads import (
     scope_leads,
     timing_table,
 )
-from .senders import (
-    SenderData,
-    account_table,
-    bounce_table,
-    in_window,
-    placement_results,
-    scope_accounts,
-    sender_data,
-)
+from .sections import ab_note, headline, headline_markdown
 from .tour import (
     Sample,
     Tour,
@@ -91,25 +66,22 @@ __all__ = [
     "EMAIL_PAGES",
     "Sample",
     "Scope",
-    "SenderData",
     "Tour",
     "ab_note",
-    "ab_summary",
     "account_table",
     "best_and_worst",
     "bounce_table",
     "breakdown",
     "breakdown_by_campaign",
-    "campaign_analytics",
-    "campaign_daily",
-    "campaign_summary",
-    "campaign_table",
+    "chart",
     "ci_of",
     "definitions",
     "display_names",
     "fetch_for_first",
     "fetch_pages",
     "header",
+    "headline",
+    "headline_markdown",
     "hide_secrets",
     "in_window",
     "input_needed",
@@ -119,20 +91,17 @@ __all__ = [
     "load_scope",
     "markdown",
     "md_escape",
-    "placement_results",
+    "note",
     "pooled_rates",
-    "sends_needed",
-    "rate_columns",
     "resolve_window",
     "sample_emails",
     "sample_note",
-    "scope_accounts",
     "scope_leads",
-    "sender_data",
+    "sends_needed",
     "show",
     "show_heads",
+    "show_table",
     "status_counts",
-    "step_analytics",
     "tested",
     "timing_table",
     "tour",

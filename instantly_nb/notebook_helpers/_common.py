@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import polars as pl
@@ -13,25 +11,22 @@ import polars as pl
 from ..metrics.definitions import RATES
 from ..report import in_report_mode
 from ..report import table as report_table
-from ..report.periods import Window, resolve_period
+from ..views.scope import UTC_NOTE, Scope
+from ..views.section import Section
 
 __all__ = [
-    "DEFAULT_DAYS",
-    "Scope",
     "ci_of",
     "definitions",
-    "display_names",
+    "chart",
     "header",
     "labels_of",
-    "load_scope",
     "markdown",
     "md_escape",
-    "rate_columns",
-    "resolve_window",
+    "note",
     "show",
+    "show_table",
 ]
 
-DEFAULT_DAYS = 30
 #: Headers of columns whose name alone reads badly.
 LABELS = {
     "lift_rate": "Lift vs A", "control_rate": "Rate of A", "variant_rate": "Rate",
@@ -54,149 +49,22 @@ def markdown(text: str) -> Any:
     return Markdown(text)
 
 
-# -- parameters ------------------------------------------------------------------------------
-def _as_date(value: Any, name: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(
-            f"{name} must be an ISO date such as '2026-11-01' (or None), got {value!r}"
-        ) from None
+# -- sections --------------------------------------------------------------------------------
+def note(section: Section, name: str) -> Any:
+    """A section's note as Markdown (the last expression of a cell displays it)."""
+    return markdown(section.notes[name])
 
 
-def resolve_window(
-    start_date: Any = None, end_date: Any = None, *, days: int = DEFAULT_DAYS,
-    today: dt.date | None = None,
-) -> Window:
-    """The inclusive date window of a notebook run from its ``start_date``/``end_date``.
-
-    Parameters
-    ----------
-    start_date, end_date : str or datetime.date, optional
-        ISO dates, both inclusive. Both None: the ``days`` full days that end yesterday.
-        Only ``start_date``: up to yesterday. Only ``end_date``: the ``days`` days ending then.
-    days : int
-        Length of the default window.
-    today : datetime.date, optional
-        Pin the current day (tests); ``date.today()`` otherwise.
-
-    Returns
-    -------
-    instantly_nb.report.Window
-        ``start``, ``end``, ``days`` and ``label()``.
-
-    Examples
-    --------
-    >>> resolve_window(None, None, today=dt.date(2026, 11, 26)).label()
-    '2026-10-27 – 2026-11-25 (30 days, last-30d)'
-    """
-    day = today or dt.date.today()
-    start = _as_date(start_date, "start_date") if start_date else None
-    end = _as_date(end_date, "end_date") if end_date else None
-    if start is None and end is None:
-        if days == 30:
-            return Window(*resolve_period("last-30d", day), period="last-30d")
-        return Window(day - dt.timedelta(days=days), day - dt.timedelta(days=1))
-    if end is None:
-        end = max(day - dt.timedelta(days=1), start or day)
-    if start is None:
-        start = end - dt.timedelta(days=days - 1)
-    return Window(start, end)
+def show_table(section: Section, name: str, title: str, caption: str | None = None,
+               formats: dict[str, str] | None = None) -> None:
+    """Display one table of a view's section (see :func:`show`)."""
+    show(section.tables[name], title, caption=caption, formats=formats)
 
 
-@dataclass
-class Scope:
-    """What one notebook run looks at: the client, the window and the campaigns in scope.
-
-    Attributes
-    ----------
-    client : instantly_nb.Client
-    window : instantly_nb.report.Window
-    campaigns : pl.DataFrame
-        ``campaigns.list`` rows in scope, with a ``campaign`` display-name column (unique).
-    campaign_ids : list of str
-        The selection as given; empty means every campaign.
-    workspace : str or None
-        Name of the workspace.
-    demo : bool
-        The data comes from the demo workspace.
-    """
-
-    client: Any
-    window: Window
-    campaigns: pl.DataFrame
-    campaign_ids: list[str]
-    workspace: str | None = None
-    demo: bool = False
-
-    @property
-    def ids(self) -> list[str]:
-        """Ids of every campaign in scope."""
-        return self.campaigns["id"].to_list()
-
-    @property
-    def dates(self) -> dict[str, dt.date]:
-        """``start_date``/``end_date`` keyword arguments for the analytics endpoints."""
-        return {"start_date": self.window.start, "end_date": self.window.end}
-
-    def names(self) -> dict[str, str]:
-        """Campaign id -> display name."""
-        return dict(zip(self.campaigns["id"].to_list(), self.campaigns["campaign"].to_list(),
-                        strict=True))
-
-    def with_names(self, frame: pl.DataFrame, id_column: str = "campaign_id") -> pl.DataFrame:
-        """``frame`` with a ``campaign`` display-name column first (from ``id_column``).
-
-        Rows of campaigns that no longer exist (the API keeps sending analytics of deleted
-        campaigns) stay, named ``"<name or short id> (deleted)"``.
-        """
-        gone = pl.col("campaign_name") if "campaign_name" in frame.columns else pl.lit(None)
-        gone = pl.format("{} (deleted)", pl.coalesce(gone.cast(pl.String),
-                                                    pl.col(id_column).cast(pl.String).str.slice(0, 8)))
-        names = pl.col(id_column).replace_strict(self.names(), default=gone, return_dtype=pl.String)
-        rest = [c for c in frame.columns if c != "campaign"]
-        return frame.with_columns(names.alias("campaign")).select(["campaign", *rest])
-
-
-def display_names(campaigns: pl.DataFrame) -> pl.DataFrame:
-    """``campaigns.list`` rows with a ``campaign`` column: the name, made unique.
-
-    Two campaigns may share a name; the short id keeps table rows and chart facets apart.
-    """
-    name = pl.col("name").fill_null("(unnamed)")
-    dup = name.is_duplicated()
-    label = pl.when(dup).then(pl.format("{} ({})", name, pl.col("id").str.slice(0, 8)))
-    return campaigns.with_columns(label.otherwise(name).alias("campaign"))
-
-
-def load_scope(
-    client: Any, start_date: Any = None, end_date: Any = None,
-    campaign_ids: Sequence[str] | None = None, *, demo: bool = False,
-    today: dt.date | None = None,
-) -> Scope:
-    """Resolve the notebook parameters against the workspace.
-
-    Raises ``ValueError`` naming any campaign id the workspace does not have.
-    """
-    window = resolve_window(start_date, end_date, today=today)
-    wanted = [str(c) for c in (campaign_ids or [])]
-    campaigns = display_names(client.campaigns.list())
-    if wanted:
-        unknown = sorted(set(wanted) - set(campaigns["id"].to_list()))
-        if unknown:
-            raise ValueError(
-                f"campaign_ids not found in this workspace: {', '.join(unknown)}. Leave "
-                "campaign_ids empty for every campaign, or copy ids from the campaign table."
-            )
-        campaigns = campaigns.filter(pl.col("id").is_in(wanted))
-    ws = client.workspaces.current()
-    name = ws["name"][0] if "name" in ws.columns and ws.height else None
-    is_demo = demo or getattr(client, "demo_server", None) is not None
-    return Scope(client, window, campaigns, wanted, name, is_demo)
+def chart(section: Section, name: str) -> Any:
+    """One chart of a section, or a Markdown line when there is nothing to draw."""
+    found = section.charts.get(name)
+    return found if found is not None else markdown("Nothing to draw for this selection.")
 
 
 def header(scope: Scope, title: str | None = None) -> Any:
@@ -205,9 +73,11 @@ def header(scope: Scope, title: str | None = None) -> Any:
     picked = f"{n} selected" if scope.campaign_ids else f"all {n}"
     parts = [f"Workspace **{md_escape(scope.workspace or 'unknown')}**"
              + (" (demo data)" if scope.demo else ""),
-             f"window {md_escape(scope.window.label())}", f"campaigns: {picked}"]
-    lead = f"**{md_escape(title)}** · " if title and not in_report_mode() else ""
-    return markdown(lead + " · ".join(parts))
+             f"window {md_escape(scope.window.text())}", f"campaigns: {picked}"]
+    if in_report_mode():  # the report page shows the title and says once that days are UTC
+        return markdown(" · ".join(parts))
+    lead = f"**{md_escape(title)}** · " if title else ""
+    return markdown(lead + " · ".join(parts) + f"\n\n*{UTC_NOTE}*")
 
 
 # -- tables ----------------------------------------------------------------------------------
@@ -238,12 +108,6 @@ def show(frame: pl.DataFrame, title: str, caption: str | None = None,
     shares = {c: "percent" for c in frame.columns if c == "share" or c.endswith("_share")}
     report_table(frame, title=title, caption=caption, formats={**shares, **(formats or {})},
                  ci=ci_of(frame), labels=labels_of(frame))
-
-
-def rate_columns(rates: pl.DataFrame, prefix: str) -> list[pl.Expr]:
-    """A metrics rate frame's rate and bounds as ``prefix``, ``prefix_low``, ``prefix_high``."""
-    return [pl.col("rate").alias(prefix), pl.col("ci_low").alias(prefix + "_low"),
-            pl.col("ci_high").alias(prefix + "_high")]
 
 
 def definitions(names: Iterable[str] = ("reply", "open", "click", "bounce", "opportunity"),

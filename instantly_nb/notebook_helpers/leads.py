@@ -8,7 +8,8 @@ from typing import Any
 import polars as pl
 
 from ..report.periods import Window
-from ._common import Scope, markdown
+from ..views.scope import Scope
+from ._common import markdown
 from .tour import Sample, fetch_pages
 
 __all__ = [

@@ -1,7 +1,8 @@
 """Report windows: named periods turned into inclusive (start, end) dates, and file names.
 
-Every window is a pair of calendar dates, both **inclusive**, in the machine's local calendar
-(``date.today()``; pass ``today`` to pin it). The named periods:
+Every window is a pair of calendar dates, both **inclusive**. Analytics days are UTC days, so
+"today" is the current UTC date (:func:`utc_today`; pass ``today`` to pin it) on every machine,
+whatever its time zone. The named periods:
 
 ================  ===================================================================
 ``last-7d``       the 7 full days that end **yesterday** (today is not over yet, so a
@@ -18,9 +19,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-__all__ = ["PERIODS", "DEFAULT_PERIOD", "Window", "resolve_period", "report_filename"]
+__all__ = [
+    "DEFAULT_PERIOD",
+    "PERIODS",
+    "UTC_NOTE",
+    "Window",
+    "report_filename",
+    "resolve_period",
+    "utc_today",
+]
+
+#: The one sentence that tells readers which calendar the figures use.
+UTC_NOTE = "Analytics days are UTC days: a day runs from midnight to midnight UTC."
+
+
+def utc_today() -> date:
+    """The current date in UTC, the calendar of the analytics endpoints."""
+    return datetime.now(UTC).date()
 
 PERIODS: tuple[str, ...] = (
     "last-7d",
@@ -69,6 +86,16 @@ class Window:
         extra = f", {self.period}" if self.period else ""
         return f"{self.start.isoformat()} – {self.end.isoformat()} ({self.days} {unit}{extra})"
 
+    def text(self) -> str:
+        """Reader text without the period's code name: ``2026-11-17 – 2026-11-23 (7 days)``."""
+        unit = "day" if self.days == 1 else "days"
+        return f"{self.start.isoformat()} – {self.end.isoformat()} ({self.days} {unit})"
+
+    def previous(self) -> Window:
+        """The window of the same length that ends the day before this one starts."""
+        end = self.start - timedelta(days=1)
+        return Window(end - timedelta(days=self.days - 1), end)
+
 
 def resolve_period(name: str, today: date | None = None) -> tuple[date, date]:
     """Turn a named period into its inclusive ``(start, end)`` dates.
@@ -78,7 +105,7 @@ def resolve_period(name: str, today: date | None = None) -> tuple[date, date]:
     name : str
         One of :data:`PERIODS`.
     today : datetime.date, optional
-        The day the report runs; defaults to ``date.today()`` (local calendar).
+        The day the report runs; defaults to :func:`utc_today`.
 
     Returns
     -------
@@ -98,7 +125,7 @@ def resolve_period(name: str, today: date | None = None) -> tuple[date, date]:
     >>> resolve_period("last-7d", date(2026, 11, 25))
     (datetime.date(2026, 11, 18), datetime.date(2026, 11, 24))
     """
-    day = today or date.today()
+    day = today or utc_today()
     if name == "last-7d":
         return day - timedelta(days=7), day - timedelta(days=1)
     if name == "last-30d":

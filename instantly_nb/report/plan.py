@@ -12,13 +12,12 @@ import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
 from ..exits import use_demo
-from .periods import DEFAULT_PERIOD, Window, report_filename, resolve_period
+from .periods import DEFAULT_PERIOD, Window, report_filename, resolve_period, utc_today
 
 __all__ = [
     "DEFAULT_NOTEBOOKS",
@@ -32,7 +31,7 @@ __all__ = [
 
 #: Run when no --notebook is given. leads_and_replies is left out on purpose: it lists lead
 #: e-mail addresses, and a recurring report is often mailed around.
-DEFAULT_NOTEBOOKS = ("campaign_overview", "deliverability", "ab_testing")
+DEFAULT_NOTEBOOKS = ("summary", "campaign_overview", "deliverability", "ab_testing")
 RESERVED_PARAMS = frozenset(
     {"start_date", "end_date", "campaign_ids", "title", "demo", "scheduled"}
 )
@@ -93,7 +92,7 @@ def _window(args: argparse.Namespace) -> Window:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     period = args.period or DEFAULT_PERIOD
-    start, end = resolve_period(period, args.as_of or date.today())
+    start, end = resolve_period(period, args.as_of or utc_today())
     return Window(start, end, period)
 
 
