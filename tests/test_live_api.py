@@ -355,7 +355,7 @@ def test_reply_times_on_a_chosen_clock_and_live_step_texts():
 
 
 def test_rows_of_deleted_campaigns_stay_and_are_labelled_when_names_are_joined():
-    from instantly_nb.notebook_helpers._common import Scope, display_names
+    from instantly_nb.views.scope import Scope, display_names
 
     campaigns = display_names(pl.DataFrame({"id": [C1], "name": ["Spring"]}))
     scope = Scope(client=None, window=None, campaigns=campaigns, campaign_ids=[])
