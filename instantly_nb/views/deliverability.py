@@ -9,8 +9,6 @@ analytics and campaign sends; ``view(data, params)`` computes ``metrics.delivera
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,41 +171,10 @@ def bounce_table(account_daily: pl.DataFrame, window: Window, level: float = 0.9
     ).filter(pl.col("sent") > 0).sort("bounce_rate", descending=True, nulls_last=True)
 
 
-def _pct(value: Any) -> str:
-    return f"{float(value):.1%}" if value is not None and not math.isnan(float(value)) else "?"
-
-
-def _num(value: Any) -> str:
-    return f"{float(value):.0f}" if value is not None else "?"
-
-
-def _bounce(r: dict[str, Any]) -> str:
-    level = "critical" if r["severity"] == "critical" else "warning"
-    return f"Its bounce rate is {_pct(r['value'])}, at or above the {_pct(r['threshold'])} " \
-           f"{level} level."
-
-
-_REASONS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "bounce": _bounce,
-    "health_low": lambda r: f"Its warmup health is {_num(r['value'])}, below "
-                            f"{_num(r['threshold'])}.",
-    "health_falling": lambda r: f"Its warmup health fell {_num(-float(r['value'] or 0))} "
-                                "points over the last days.",
-    "spam_placement": lambda r: f"{_pct(r['value'])} of its warmup mail lands in spam "
-                                f"(limit {_pct(r['threshold'])}).",
-    "account_status": lambda r: "Instantly reports a connection or sending error: reconnect it.",
-    "warmup_status": lambda r: "Its warmup is banned or suspended.",
-    "volume_near_limit": lambda r: f"It sends at {_pct(r['value'])} of its daily limit on "
-                                   "average; add accounts or lower the volume.",
-}
-
-
 def reason(row: dict[str, Any]) -> str:
-    """One alert as a sentence about the account, without rule names."""
-    make = _REASONS.get(str(row.get("rule")))
-    if make is not None:
-        return make(row)
-    text = str(row.get("message") or row.get("rule") or "needs a look")
+    """One alert as a sentence about the account: the rule's own plain-language sentence
+    (``metrics.alerts``), without the leading address, never the rule's name."""
+    text = str(row.get("sentence") or row.get("message") or "needs a look").strip()
     email = str(row.get("email") or "")
     text = text.removeprefix(email + ": ") if email else text
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
