@@ -5,7 +5,9 @@ on a bounded pool. Every request still goes through the client's one shared thro
 pool only overlaps network round trips. Results come back in the order of the parts, whatever
 order they finish in. If any part fails, the others are cancelled and a
 :class:`~instantly_nb.errors.FanOutError` naming the part is raised (the original error is its
-``__cause__``): there is never a silently partial frame.
+``__cause__``): there is never a silently partial frame. The parts still running are told to stop
+(:mod:`instantly_nb.scope`) and are not waited for -- nor are they after a Ctrl-C, so an
+interrupted fetch returns control at once.
 
 :func:`fan_out_values` checks the values a list given for a single-valued parameter fans out
 over: ``None`` or an empty value would send a request without that filter, whose workspace-wide
@@ -27,6 +29,7 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from .errors import FanOutError, InstantlyError, ParameterError
+from .scope import cancellable
 
 __all__ = ["fan_out_values", "run_parts", "Progress", "progress_enabled"]
 
@@ -144,22 +147,35 @@ def run_parts(
             if progress:
                 progress.update()
         return out
-    with ThreadPoolExecutor(max_workers=min(max_workers, len(parts))) as pool:
-        futures: list[Future[T]] = [
-            pool.submit(contextvars.copy_context().run, fn, part) for part in parts]
-        if progress:
-            for f in futures:
-                f.add_done_callback(lambda _f: progress.update())
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in pending:
-            f.cancel()
-        for part, f in zip(parts, futures, strict=True):
-            if f.done() and not f.cancelled() and f.exception() is not None:
-                exc = f.exception()
-                raise FanOutError(
-                    f"part {describe(part)} failed, so no partial result is returned: {exc}",
-                    part=part,
-                ) from exc
+    with cancellable(threading.Event()) as stop:
+        pool = ThreadPoolExecutor(max_workers=min(max_workers, len(parts)))
+        try:
+            futures: list[Future[T]] = [
+                pool.submit(contextvars.copy_context().run, fn, part) for part in parts]
+            if progress:
+                for f in futures:
+                    f.add_done_callback(lambda _f: progress.update())
+            # bounded waits: a Ctrl-C is handled within a fraction of a second even where
+            # lock waits are not interrupted by signals
+            while wait(futures, timeout=0.25, return_when=FIRST_EXCEPTION).not_done \
+                    and not any(f.done() and not f.cancelled() and f.exception() for f in futures):
+                pass
+            failed = next(((part, f) for part, f in zip(parts, futures, strict=True)
+                           if f.done() and not f.cancelled() and f.exception() is not None), None)
+        except BaseException:  # Ctrl-C: stop the parts still running, do not wait for them
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        if failed is not None:
+            stop.set()  # the other parts stop at their next request
+            pool.shutdown(wait=False, cancel_futures=True)
+            part, f = failed
+            exc = f.exception()
+            raise FanOutError(
+                f"part {describe(part)} failed, so no partial result is returned: {exc}",
+                part=part,
+            ) from exc
+        pool.shutdown(wait=True)
         return [f.result() for f in futures]
 
 

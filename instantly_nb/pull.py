@@ -342,8 +342,10 @@ def _stop(pool: ThreadPoolExecutor, running: Mapping[Future[None], Step],
     """Cancel the running steps and wait at most GRACE_SECONDS for them; a Ctrl-C ends the wait."""
     cancel.set()
     pool.shutdown(wait=False, cancel_futures=True)
-    try:
-        wait(list(running), timeout=GRACE_SECONDS)
+    deadline = time.monotonic() + GRACE_SECONDS
+    try:  # short slices: a second Ctrl-C is seen at once even where lock waits ignore signals
+        while wait(list(running), timeout=0.1).not_done and time.monotonic() < deadline:
+            pass
     except KeyboardInterrupt:
         raise KeyboardInterrupt(_AGAIN) from None
 
