@@ -148,3 +148,24 @@ def test_wide_account_windows_answer_500_and_the_client_splits_them(servers):
             frames_of[mode] = client.accounts.analytics_daily(
                 emails=[first], start_date="2026-11-01", end_date="2026-11-20").sort("date")
     assert frames_of["live"].equals(frames_of["strict"]) and frames_of["live"].height == 20
+
+
+def test_demo_server_command_serves_live_quirks(capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    from instantly_nb.demo import main as demo_main  # what `instantly-nb demo-server` runs
+
+    from .test_demo_cli import _wait_for_url
+
+    stop = threading.Event()
+    argv = ["--size", "tiny", "--today", TODAY, "--quirks", "live"]
+    runner = threading.Thread(target=demo_main, args=(argv,), kwargs={"stop": stop})
+    runner.start()
+    try:
+        url, printed = _wait_for_url(capsys)
+        answer = httpx.get(url + "/api/v2/campaigns", headers=bearer(), timeout=30)
+        assert answer.status_code == 403 and answer.text == "error code: 1010"
+    finally:
+        stop.set()
+        runner.join(timeout=15)
+    assert "answers: live" in printed + capsys.readouterr().out
