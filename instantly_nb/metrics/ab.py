@@ -49,6 +49,7 @@ from instantly_nb.metrics.ab_looks import (
     aggregate,
     invalid_reason,
     latest_look,
+    look_arms,
     running_pvalue,
 )
 from instantly_nb.metrics.ab_settings import AB_DEFAULTS, ABSettings
@@ -216,7 +217,8 @@ def _compare_step(part: pl.DataFrame, cfg: dict[str, Any],
         pb[has] = bayes.prob_best(x[has], n[has], method=cfg["prob_best_method"],
                                   seed=cfg["seed"])
     tested = [i for i in range(len(rows)) if has[i] and i != ctrl]
-    tests = {i: _test(rows, ctrl, i, hist, cfg) for i in tested} if ctrl is not None else {}
+    arms = look_arms(hist) if cfg["sequential"] and tested else None
+    tests = {i: _test(rows, ctrl, i, arms, hist, cfg) for i in tested} if ctrl is not None else {}
     padj = dict(zip(tested, holm(np.array([tests[i][1] for i in tested])), strict=True))
     out = []
     for i, r in enumerate(rows):
@@ -265,15 +267,15 @@ def _control_reason(r: dict[str, Any], rows: list[dict[str, Any]], label: str) -
     return f"control {label}{note}: {_frac(r['successes'], r['sends'])}.{alone}"
 
 
-def _test(rows: list[dict[str, Any]], ctrl: int, i: int, hist: pl.DataFrame | None,
-          cfg: dict[str, Any]) -> tuple[str, float, float, int]:
+def _test(rows: list[dict[str, Any]], ctrl: int, i: int, arms: Any,
+          hist: pl.DataFrame | None, cfg: dict[str, Any]) -> tuple[str, float, float, int]:
     c, v = rows[ctrl], rows[i]
     now = (c["successes"], c["sends"], v["successes"], v["sends"])
     if cfg["sequential"]:
         def pfunc(xc: Any, nc: Any, xv: Any, nv: Any) -> Any:
             return sequential.msprt_pvalue(xc, nc, xv, nv, **cfg["mix"])
 
-        p, sign, looks = running_pvalue(hist, c["variant"], v["variant"], pfunc, now)
+        p, sign, looks = running_pvalue(arms, c["variant"], v["variant"], pfunc, now)
         return MSPRT_TEST, p, sign, looks
     name, p = compare_2prop(now[0], now[1], now[2], now[3])
     lift = now[2] / now[3] - now[0] / now[1]

@@ -80,40 +80,44 @@ def invalid_reason(row: dict[str, Any], success_col: str, auto: str | None) -> s
 
 
 PFunc = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+Arms = dict[int, tuple[np.ndarray, np.ndarray]]
+
+
+def look_arms(hist: pl.DataFrame | None) -> Arms | None:
+    """Variant -> (successes, sends) arrays over the step's looks in date order (0 where a
+    variant is absent from a look); ``None`` without looks."""
+    if hist is None or hist.is_empty():
+        return None
+    dates = hist["as_of"].unique().sort()
+    pos = {d: i for i, d in enumerate(dates.to_list())}
+    arms: Arms = {}
+    for r in hist.select("as_of", "variant", "sends", "successes").iter_rows():
+        x, n = arms.setdefault(r[1], (np.zeros(len(pos)), np.zeros(len(pos))))
+        x[pos[r[0]]] += r[3]
+        n[pos[r[0]]] += r[2]
+    return arms
 
 
 def running_pvalue(
-    hist: pl.DataFrame | None, control: int, variant: int, pfunc: PFunc,
+    arms: Arms | None, control: int, variant: int, pfunc: PFunc,
     current: tuple[float, float, float, float],
 ) -> tuple[float, float, int]:
     """Lowest always-valid p-value over the looks, the lift's sign there, and the look count.
 
-    ``hist`` holds the step's rows of every look (``as_of``, variant, sends, successes); a look
-    where either arm's counts are impossible or empty contributes p = 1. Without looks the
-    current counts are the only look.
+    ``arms`` comes from :func:`look_arms`; a look where either arm's counts are impossible or
+    empty contributes p = 1. Without looks the current counts are the only look.
     """
-    xc, nc, xv, nv = (np.array([v], dtype=float) for v in current)
-    looks = 1
-    if hist is not None and not hist.is_empty():
-        dates = hist["as_of"].unique().sort()
-        looks = dates.len()
-        arms = [_arm(hist, v, dates) for v in (control, variant)]
-        (xc, nc), (xv, nv) = arms
+    if arms is None or control not in arms or variant not in arms:
+        xc, nc, xv, nv = (np.array([v], dtype=float) for v in current)
+    else:
+        (xc, nc), (xv, nv) = arms[control], arms[variant]
     ok = (nc > 0) & (nv > 0) & (xc >= 0) & (xv >= 0) & (xc <= nc) & (xv <= nv)
     p = np.where(ok, pfunc(np.where(ok, xc, 0), np.where(ok, nc, 1), np.where(ok, xv, 0),
                            np.where(ok, nv, 1)), 1.0)
     best = int(np.argmin(p))
     lift = (xv[best] / nv[best] - xc[best] / nc[best]) if ok[best] else math.nan
-    return float(p[best]), float(np.sign(lift)) if not math.isnan(lift) else 0.0, looks
+    return float(p[best]), float(np.sign(lift)) if not math.isnan(lift) else 0.0, len(p)
 
 
-def _arm(hist: pl.DataFrame, variant: int, dates: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    own = pl.DataFrame({"as_of": dates}).join(
-        hist.filter(pl.col("variant") == variant).select("as_of", "sends", "successes"),
-        on="as_of", how="left",
-    ).sort("as_of")
-    return (own["successes"].fill_null(0).cast(pl.Float64).to_numpy(),
-            own["sends"].fill_null(0).cast(pl.Float64).to_numpy())
-
-
-__all__ = ["PASS_THROUGH", "aggregate", "invalid_reason", "latest_look", "running_pvalue"]
+__all__ = ["PASS_THROUGH", "aggregate", "invalid_reason", "latest_look", "look_arms",
+           "running_pvalue"]

@@ -27,10 +27,10 @@ def health_low() -> pl.Expr:
               "slow its campaigns down and check its domain setup (SPF, DKIM, DMARC).")
 
 
-def health_falling() -> pl.Expr:
+def health_falling(days: int) -> pl.Expr:
     return (pl.col("email") + ": the share of its warmup mail reaching the inbox fell from "
             + _pct(pl.col("_early_rate")) + " to " + _pct(pl.col("_late_rate"))
-            + " over the last two weeks. Watch it, and lower its daily volume if it keeps "
+            + f" over the last {days} days. Watch it, and lower its daily volume if it keeps "
               "falling.")
 
 

@@ -17,12 +17,12 @@ Rules and default thresholds
   estimate from warmup placement).
 * ``health_falling``: the fitted health change over the window at or below -5 points, and the
   inbox rate of the later half of the trailing ``trend_days`` at least 5 points below the earlier
-  half's, a fall whose ``trend_confidence`` (99 %) interval excludes zero, with ``min_placed``
+  half's, a fall whose ``trend_confidence`` (99.9 %) interval excludes zero, with ``min_placed``
   warmup mails in each half -> warning.
 * ``spam_placement``: the lower end of the window spam rate's Wilson interval above 10 % ->
   warning.
 * ``bounce``: window bounce rate at or above 2 % (warning) / 5 % (critical) with at least 50
-  campaign sends in the window and the lower end of its ``bounce_confidence`` (90 %) Wilson
+  campaign sends in the window and the lower end of its ``bounce_confidence`` (99 %) Wilson
   interval at or above the warning level.
 * ``account_status``: accounts.list ``status`` negative (connection, soft-bounce or sending
   error) -> critical.
@@ -68,12 +68,12 @@ class AlertRules:
     spam_rate_max: float | None = 0.10
     min_placed: int = 50
     confidence: float = 0.95
-    trend_days: int = 14
-    trend_confidence: float = 0.99
+    trend_days: int = 28
+    trend_confidence: float = 0.999
     bounce_warn: float | None = 0.02
     bounce_critical: float | None = 0.05
     min_sent: int = 50
-    bounce_confidence: float | None = 0.90
+    bounce_confidence: float | None = 0.99
     status_negative: bool = True
     warmup_status_negative: bool = True
     volume_share: float | None = 0.90
@@ -228,7 +228,7 @@ def _health_rules(health: pl.DataFrame, r: AlertRules) -> list[pl.DataFrame]:
                          + pl.col("health_trend_source") + "; inbox " + _pct(pl.col("_early_rate"))
                          + " -> " + _pct(pl.col("_late_rate"))
                          + f" over {r.trend_days} days); limit {r.health_drop:g}",
-                         say.health_falling()))
+                         say.health_falling(r.trend_days)))
     if r.spam_rate_max is not None:
         out.append(_rule(last, enough & (pl.col("_spam_low") > r.spam_rate_max),
                          "spam_placement", "warning", pl.col("window_spam_rate"),

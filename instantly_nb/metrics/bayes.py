@@ -73,12 +73,24 @@ def prob_best(
     if len(x) == 1:
         return np.ones(1)
     if method == "exact":
+        if len(a) == 2 and float(a[1]).is_integer() and a[1] <= 1e6:
+            return _two_arms(a, b)
         return _exact(a, b)
     if method == "mc":
         rng = np.random.default_rng(seed)
         sample = rng.beta(a, b, size=(int(draws), len(a)))
         return np.bincount(sample.argmax(axis=1), minlength=len(a)) / float(draws)
     raise ValueError(f"method must be 'exact' or 'mc', got {method!r}")
+
+
+def _two_arms(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Closed form for two arms with an integer first parameter of the second posterior:
+    P(p2 > p1) = sum_{i < a2} B(a1 + i, b1 + b2) / ((b2 + i) B(1 + i, b2) B(a1, b1))."""
+    i = np.arange(int(a[1]), dtype=float)
+    terms = (special.betaln(a[0] + i, b[0] + b[1]) - np.log(b[1] + i)
+             - special.betaln(1.0 + i, b[1]) - special.betaln(a[0], b[0]))
+    second = float(min(1.0, max(0.0, np.exp(terms).sum())))
+    return np.array([1.0 - second, second])
 
 
 def _exact(a: np.ndarray, b: np.ndarray) -> np.ndarray:
