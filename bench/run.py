@@ -7,7 +7,8 @@
 Sections: 1 sweep (cold ``client.pull`` against its floor, a naive loop and the ``instantlyai``
 SDK), 2 leads at scale (one chain against the package's partitioned walk), 3 shaping (the bytes
 path and from_bodies against pandas and polars), 4 cached rerun, 5 end to end (report and
-notebooks), 6 the report's data re-fetched the next day on the same store. See bench/README.md.
+notebooks), 6 the report's data re-fetched the next day on the same store, 7 the statistics
+simulated (bench/simulation.py: A/A and power of the A/B test, quiet alerts). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the bench package importable
     sys.path.insert(0, str(ROOT))
 
-from bench import e2e, incremental, leads, shaping, sweep  # noqa: E402
+from bench import e2e, incremental, leads, shaping, simulation, sweep  # noqa: E402
 from bench import workspaces as many  # noqa: E402
 from bench.server import ServerConfig  # noqa: E402
 from bench.table import Row, dump, record, render  # noqa: E402
 
-SECTIONS = ("sweep", "leads", "shaping", "incremental", "e2e", "workspaces")
+SECTIONS = ("sweep", "leads", "shaping", "incremental", "e2e", "workspaces", "simulation")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,7 +94,18 @@ def run_sections(args: argparse.Namespace, notes: list[str]) -> list[Row]:
         wrows = _timed_section("workspaces", lambda: many.run(wopts))
         if args.record:  # a section of its own in RESULTS.md, not a row of the table above
             many.record(ROOT / "bench" / "RESULTS.md", wrows, wopts)
+    if "simulation" in wanted:
+        rows += _timed_section("simulation", lambda: _simulation(args))
     return rows
+
+
+def _simulation(args: argparse.Namespace) -> list[Row]:
+    """Section 7: the statistics simulated (a section of its own in RESULTS.md)."""
+    text, targets = simulation.run(simulation.QUICK if args.quick else simulation.Options())
+    if args.record:
+        simulation.record(ROOT / "bench" / "RESULTS.md", text)
+    return [Row("7", what, None, target=what, met=met, note=measured)
+            for what, measured, met in targets]
 
 
 def _timed_section(name: str, fn: object) -> list[Row]:

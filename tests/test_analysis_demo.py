@@ -59,7 +59,7 @@ def test_the_sequential_test_never_crowns_an_equal_variant(demo):
     _seed, client, truth = demo
     found = verdicts(client, truth, sequential=True)
     assert all(v == "not enough data" for v in found["equal"]), found["equal"]
-    assert found["better"].count("winner") >= 0.6 * len(found["better"])
+    assert found["better"].count("winner") >= 10  # of the 15-17 planted 3x variants
     assert set(found["better"]) <= {"winner", "not enough data"}
 
 

@@ -82,9 +82,11 @@ WINDOWS = [(None, None), (dt.date(2026, 11, 14), TODAY), (dt.date(2026, 10, 1),
            (dt.date(2026, 11, 3), dt.date(2026, 11, 3))]
 
 
-@pytest.fixture(scope="module", params=[7, 8])
+@pytest.fixture(scope="module", params=[("default", 7), ("default", 8), ("tiny", 7)],
+                ids=["default-7", "default-8", "tiny-7"])
 def demo(request: pytest.FixtureRequest) -> Iterator[Client]:
-    with DemoServer(seed=request.param, today=TODAY, limits=Limits(enabled=False)) as server, \
+    size, seed = request.param
+    with DemoServer(size=size, seed=seed, today=TODAY, limits=Limits(enabled=False)) as server, \
             Client(api_key=DEMO_KEY, base_url=server.url, **server.client_pacing()) as client:
         yield client
 

@@ -9,7 +9,8 @@ function                    input -> output
 ==========================  ===========================================================
 ``rate``                    any analytics frame -> pooled rate + interval (per group)
 ``funnel``                  campaigns.analytics / analytics_overview -> funnel stages
-``step_variants``           campaigns.analytics_steps -> A/B statistics and verdicts
+``step_variants``           campaigns.analytics_steps (one or several cumulative looks)
+                            -> A/B statistics and verdicts, defaults in ``AB_DEFAULTS``
 ``deliverability``          accounts.warmup_daily (+ summary, list, analytics_daily)
 ``alerts``                  deliverability() output (+ accounts.list) -> alert rows
 ``trends``                  campaigns.analytics_daily -> period series with change
@@ -19,8 +20,9 @@ function                    input -> output
 ``rollup``                  frames with a workspace column -> pooled roll-up
 ==========================  ===========================================================
 
-Metric definitions live in :mod:`instantly_nb.metrics.definitions` (``RATES``); the
-statistics in :mod:`~instantly_nb.metrics.stats`, :mod:`~instantly_nb.metrics.bayes` and
+Metric definitions live in :mod:`instantly_nb.metrics.definitions` (``RATES`` and
+``definitions()``, the text reports print); every rate is a proportion in [0, 1] or empty with a
+note. The statistics live in :mod:`~instantly_nb.metrics.stats`, :mod:`~instantly_nb.metrics.bayes` and
 :mod:`~instantly_nb.metrics.sequential`.
 """
 
