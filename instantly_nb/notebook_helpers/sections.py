@@ -39,7 +39,7 @@ def _figure_text(fig: dict[str, Any]) -> str:
         if fig["unit"] == "rate":
             change = f"{fig['change'] * 100:+.1f} points"
         else:
-            change = f"{fig['change']:+.0%}"
+            change = f"{fig['change']:+,.0f}"
         change += " (within normal variation)" if fig["noise"] else " (more than chance)"
     return f"{fig['label']}: {fmt(fig['value'])} (before: {fmt(fig['previous'])}" \
            f"{', ' + change if change else ''})"

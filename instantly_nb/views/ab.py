@@ -46,7 +46,6 @@ _TEMPLATE = re.compile(r"\{\{\s*([^}]*)\}\}")
 _TAG = re.compile(r"<[^>]+>")
 _COPY_SCHEMA = {"campaign_id": pl.String, "step_index": pl.Int64, "variant": pl.Int64,
                 "subject": pl.String, "body_preview": pl.String}
-_AB_DEFAULTS: Any = getattr(metrics, "AB_DEFAULTS", None)
 
 
 @dataclass(frozen=True)
@@ -65,17 +64,15 @@ class ABParams:
         Days between two looks of the sequential test (the report runs weekly).
     """
 
-    metric: str = str(getattr(_AB_DEFAULTS, "metric", "reply"))
-    alpha: float = float(getattr(_AB_DEFAULTS, "alpha", 0.05))
+    metric: str = metrics.AB_DEFAULTS.metric
+    alpha: float = metrics.AB_DEFAULTS.alpha
     test_start: str | None = None
     look_days: int = 7
 
 
-def settings_of(params: ABParams) -> Any:
+def settings_of(params: ABParams) -> metrics.ABSettings:
     """The shared A/B settings (``metrics.AB_DEFAULTS``) with the params' metric and alpha."""
-    if _AB_DEFAULTS is None:
-        return None
-    return dataclasses.replace(_AB_DEFAULTS, metric=params.metric, alpha=params.alpha)
+    return dataclasses.replace(metrics.AB_DEFAULTS, metric=params.metric, alpha=params.alpha)
 
 
 @dataclass
@@ -184,14 +181,8 @@ def _with_copy(ab: pl.DataFrame, copy: pl.DataFrame) -> pl.DataFrame:
 
 def compare(steps: pl.DataFrame, params: ABParams) -> pl.DataFrame:
     """``metrics.step_variants`` with the shared settings over every look of ``steps``."""
-    settings = settings_of(params)
-    step_variants: Any = metrics.step_variants
-    if settings is not None:
-        return step_variants(steps, by="campaign_id", settings=settings, looks="as_of")
-    latest = steps.filter(pl.col("as_of") == pl.col("as_of").max()).drop("as_of") \
-        if "as_of" in steps.columns and steps.height else steps
-    return step_variants(latest, metric=params.metric, alpha=params.alpha, sequential=True,
-                         by="campaign_id")
+    return metrics.step_variants(steps, by="campaign_id", settings=settings_of(params),
+                                 looks="as_of")
 
 
 def tested(ab: pl.DataFrame) -> pl.DataFrame:

@@ -69,9 +69,8 @@ def _count_p(now: float, before: float) -> float:
 
 def _count_figure(key: str, label: str, now: float, before: float, alpha: float,
                   definition: str) -> dict[str, Any]:
-    change = (now - before) / before if before else None
-    return {"key": key, "label": label, "value": now, "unit": "count", "previous": before,
-            "change": change, "noise": _count_p(now, before) >= alpha, "definition": definition}
+    return {"key": key, "label": label, "value": int(now), "unit": "count",
+            "previous": int(before), "change": int(now - before), "noise": _count_p(now, before) >= alpha, "definition": definition}
 
 
 def _rate_figure(key: str, now: dict[str, Any] | None, before: dict[str, Any] | None,
@@ -114,7 +113,7 @@ def winners(ab: pl.DataFrame) -> list[dict[str, Any]]:
         return []
     rows = ab.filter(pl.col("verdict") == "winner").sort("campaign", "step", "variant")
     return [{"campaign": r.get("campaign"), "step": r["step"], "variant": r["variant_label"],
-             "subject": r.get("subject"), "lift": r["lift_abs"]}
+             "subject": r.get("subject"), "lift": r["lift_rel"]}
             for r in rows.iter_rows(named=True)]
 
 
