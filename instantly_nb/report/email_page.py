@@ -2,8 +2,8 @@
 
 E-mail programs run no scripts and drop ``<style>`` blocks, so the variant keeps what works
 pasted into a message body: the header, the headline block, one line per account needing
-action, every section's text, tables (reader columns only) and the static chart pictures drawn
-at build time; styles are written inline on each element. Scripts, data blocks, buttons,
+action, every section's text, tables (reader columns, first :data:`EMAIL_ROWS` rows) and the
+static chart pictures drawn at build time; styles are written inline on each element. Scripts, data blocks, buttons,
 folded details and the contents list are left out; the full HTML report keeps them.
 """
 
@@ -48,9 +48,9 @@ EMAIL_STYLES: tuple[tuple[str, str], ...] = (
     ("figcaption", "font-weight:600;margin-bottom:4px"),
     ("img", "max-width:100%;height:auto;border:0"),
     ("table", "border-collapse:collapse;font-size:13px;max-width:100%"),
-    ("th", "text-align:left;background:#eef2f8;padding:4px 8px;border-bottom:1px solid #dde2ea"),
-    ("td", "padding:4px 8px;border-bottom:1px solid #dde2ea;vertical-align:top"),
-    (".num", "text-align:right;white-space:nowrap"),
+    ("th", "text-align:left;background:#eef2f8;padding:3px 6px"),
+    ("td", "padding:3px 6px;border-top:1px solid #dde"),
+    (".num", "text-align:right"),
     (".note", "color:#5b6576;font-size:12px"), (".caption", "color:#5b6576;font-size:12px"),
     ("pre", "white-space:pre-wrap;background:#f6f8fb;padding:6px 10px;font-size:12px"),
     (".notice", "border-left:4px solid #b42318;background:#fff6f5;padding:6px 10px"),
@@ -81,7 +81,23 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"<style>.*?</style>", re.DOTALL), ""),
     (re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>'), ""),
 ]
-_SORT_BUTTON = re.compile(r'<button type="button" class="sort"[^>]*>(.*?)</button>', re.DOTALL)
+_TBODY = re.compile(r"<tbody>(.*?)</tbody></table>", re.DOTALL)
+_ROW = re.compile(r"<tr>.*?</tr>", re.DOTALL)
+#: Rows kept per table in the e-mail; the full report has them all.
+EMAIL_ROWS = 12
+
+
+def _cap_rows(match: re.Match[str]) -> str:
+    rows = _ROW.findall(match.group(1))
+    if len(rows) <= EMAIL_ROWS:
+        return match.group(0)
+    return (
+        f"<tbody>{''.join(rows[:EMAIL_ROWS])}</tbody></table>"
+        f'<p class="note">The first {EMAIL_ROWS} of {len(rows)} rows; the full report has '
+        "them all.</p>"
+    )
+
+
 _DETAILS = re.compile(r"<details\b[^>]*>|</details>|<summary>|</summary>")
 
 
@@ -175,7 +191,7 @@ def email_page(page: str, *, rules: Mapping[str, str] | None = None) -> str:
     text = _SCRIPT.sub("", page)
     for pattern, replacement in _REWRITES:
         text = pattern.sub(replacement, text)
-    text = _SORT_BUTTON.sub(r"\1", text)
+    text = _TBODY.sub(_cap_rows, text)
     text = _DETAILS.sub(lambda m: "</div>" if m.group(0).startswith("</") else "<div>", text)
     note = (
         '<p class="note">The full report (interactive charts, every column, CSV downloads) '

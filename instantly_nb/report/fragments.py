@@ -114,9 +114,8 @@ def _header(col: Mapping[str, Any], interactive: bool, footnotes: Mapping[str, i
     label = esc(col["label"])
     note = next((footnotes[k] for k in header_keys(col) if k in footnotes), None)
     ref = f'<sup><a href="#def-{note}" class="fn-ref">[{note}]</a></sup>' if note else ""
-    if interactive:
-        button = f'<button type="button" class="sort" title="Sort by {label}">{label}</button>'
-        return f'<th scope="col"{cls} aria-sort="none">{button}{ref}</th>'
+    if interactive:  # the page's script turns the label into a sort button
+        return f'<th scope="col"{cls} aria-sort="none">{label}{ref}</th>'
     return f'<th scope="col"{cls}>{label}{ref}</th>'
 
 

@@ -90,6 +90,20 @@
     setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
   }
 
+  // Sort buttons exist only when scripts run: the header label becomes the button.
+  function addSortButtons() {
+    Array.prototype.forEach.call(document.querySelectorAll(".ink-table th[aria-sort]"), function (th) {
+      var label = th.firstChild;
+      if (!label || label.nodeType !== 3) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      button.title = "Sort by " + label.textContent;
+      button.textContent = label.textContent;
+      th.replaceChild(button, label);
+    });
+  }
+
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!(target instanceof Element)) { return; }
@@ -99,12 +113,15 @@
     if (csvButton) { download(csvButton.getAttribute("data-table")); }
   });
 
-  // Folded loose alerts belong on paper too (per-account groups print as their one line).
+  // On paper every account prints its one line (each account's own list stays folded), and
+  // folded alerts without an account print in full.
   window.addEventListener("beforeprint", function () {
-    Array.prototype.forEach.call(document.querySelectorAll(".alerts > details"), function (d) {
+    var folded = ".alerts > details:not(.account)";
+    Array.prototype.forEach.call(document.querySelectorAll(folded), function (d) {
       d.open = true;
     });
   });
 
+  addSortButtons();
   drawCharts();
 })();
