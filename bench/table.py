@@ -78,7 +78,9 @@ def machine() -> dict[str, Any]:
     return {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu,
             "cores": os.cpu_count(), "memory_gb": round(mem_kb / 2**20, 1),
             "os": platform.platform(), "python": platform.python_version(),
-            "polars": polars.__version__}
+            "polars": polars.__version__,
+            "load": " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg")
+            else "unknown"}
 
 
 def record(path: Path, rows: list[Row], settings: dict[str, Any], notes: list[str]) -> None:
@@ -88,7 +90,7 @@ def record(path: Path, rows: list[Row], settings: dict[str, Any], notes: list[st
         BEGIN,
         f"Run of {info['date']} on {info['cpu']} ({info['cores']} cores, "
         f"{info['memory_gb']} GB), {info['os']}, Python {info['python']}, polars "
-        f"{info['polars']}.",
+        f"{info['polars']}; load average (1/5/15 min) at the end: {info['load']}.",
         "",
         "Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()) + ".",
         "",

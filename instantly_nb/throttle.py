@@ -6,9 +6,8 @@ sliding-window log per limit; :meth:`Throttle.acquire` blocks until every window
 request has room, then records the request in each of them. It is shared by every thread of a
 client, and every retry attempt takes a slot again.
 
-Requests are also spaced evenly: one every ``seconds / limit`` of the tightest window (a slot
-every ~10.5 ms at 95/s, one every ~3.2 s for the e-mail listing at 19/min) instead of a whole
-window's budget leaving at once. A burst reordered on the way is what a server refuses with 429;
+Requests are also spaced evenly: one every ``seconds / limit`` of the tightest workspace window
+(a slot every ~10.5 ms at 95/s) instead of a whole window's budget leaving at once. A burst reordered on the way is what a server refuses with 429;
 evenly spaced requests arrive as evenly spaced. The windows are closed intervals: no
 ``seconds``-long interval, end points included, ever holds more than ``limit`` requests.
 
@@ -83,10 +82,11 @@ def bulk() -> Iterator[None]:
 
 
 class _Log:
-    __slots__ = ("window", "stamps", "next_at")
+    __slots__ = ("window", "stamps", "next_at", "spaced")
 
-    def __init__(self, window: Window):
+    def __init__(self, window: Window, spaced: bool = True):
         self.window = window
+        self.spaced = spaced
         self.stamps: deque[float] = deque()
         self.next_at = float("-inf")  # earliest time of the next evenly spaced slot
 
@@ -102,8 +102,8 @@ class _Log:
 
     def take(self, now: float) -> None:
         self.stamps.append(now)
-        # the schedule, not a late wake-up, sets the next slot (never earlier than now + spacing)
-        self.next_at = now + self.window.spacing
+        if self.spaced:  # the next slot is one spacing after this one
+            self.next_at = now + self.window.spacing
 
 
 class Throttle:
@@ -129,7 +129,9 @@ class Throttle:
     ):
         ew = DEFAULT_ENDPOINT_WINDOWS if endpoint_windows is None else endpoint_windows
         self._global = [_Log(w) for w in windows]
-        self._per_endpoint = {name: [_Log(w) for w in ws] for name, ws in ew.items()}
+        # an endpoint's own window is not spaced: its requests are mostly one cursor chain,
+        # which cannot burst anyway, and may catch up within the window after a slow page
+        self._per_endpoint = {name: [_Log(w, spaced=False) for w in ws] for name, ws in ew.items()}
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
