@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from scipy import special
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -162,6 +163,14 @@ def alerts(opts: Options, bounds: Bounds) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+def fixed_power(p0: float, lift: float, n: int, alpha: float = 0.05) -> float:
+    """Power of one two-sided z-test at ``n`` sends per arm (Cohen's h): the ceiling for a
+    test that may look only once, against which the always-valid test's power is read."""
+    h = abs(2 * np.arcsin(np.sqrt(min(1.0, p0 * lift))) - 2 * np.arcsin(np.sqrt(p0)))
+    z = -special.ndtri(alpha / 2)
+    return float(special.ndtr(h * np.sqrt(n / 2) - z) + special.ndtr(-h * np.sqrt(n / 2) - z))
+
+
 def _pct(v: float) -> str:
     return f"{100 * v:.1f} %"
 
@@ -178,9 +187,13 @@ def targets(aa_t: pl.DataFrame, pw: pl.DataFrame, al: pl.DataFrame,
         found = {r["base_rate"]: r[f"week_{week}"] for r in cell.iter_rows(named=True)}
         text = ", ".join(f"base {b:.0%}: {_pct(v)}" for b, v in sorted(found.items()))
         met_from = [b for b, v in sorted(found.items()) if v >= goal]
+        missed = [b for b in found if b not in met_from]
+        fixed = ", ".join(f"{100 * fixed_power(b, lift, volume * week):.0f} %" for b in missed)
+        note = (f" (met from base {min(met_from):.0%}; at base "
+                f"{', '.join(f'{b:.0%}' for b in missed)} a single fixed-horizon test at week "
+                f"{week} would have {fixed} power)" if met_from and missed else "")
         out.append((f"{lift:g}x lift at {volume}/variant/week found by week {week} in "
-                    f">= {goal:.0%}", text + (f" (met from base {min(met_from):.0%})"
-                                             if met_from else ""),
+                    f">= {goal:.0%}", text + note,
                     bool(met_from) and all(found[b] >= goal for b in found if b >= min(met_from))))
     share = float(al["alerted"].max())
     out.append(("<= 1 % of stable accounts alerted within 30 days",
@@ -199,8 +212,17 @@ def markdown(aa_t: pl.DataFrame, pw: pl.DataFrame, al: pl.DataFrame, bounds: Bou
              f"{opts.accounts:,} accounts per warmup volume, seed {opts.seed}; {seconds:.0f} s). "
              f"Test: {s.describe()}", "",
              "| target | measured | met |", "|---|---|---|"]
-    lines += [f"| {t} | {m} | {'yes' if ok else 'no'} |"
+    lines += [f"| {t} | {m} | {'yes' if ok else 'no'}{' (from base 3 %)' if ok and 'met from' in m else ''} |"
               for t, m, ok in targets(aa_t, pw, al, bounds)]
+    lines += ["", "The power targets hold from a 3 % base rate. At 1 % the always-valid test "
+              "misses them: its boundary sits near z = 3 instead of 1.96, the price of a "
+              "verdict that stays valid whenever the weekly reading stops (the A/A rows); a "
+              "single look fixed in advance would do better (the powers quoted above), but a "
+              "weekly report cannot promise to look only once. The mixing scale was chosen for this "
+              "range: tuned to 2,000 sends per variant, the boundary is within a few percent "
+              "of its tightest anywhere between ~1,000 and ~6,500 sends per arm. With "
+              "successes as few as 0-13 per arm (50 sends a week at 1 %) the normal-mixture "
+              "test stays well under alpha, so no exact small-count variant was needed."]
     lines += ["", "A/A, share of tests ever called winner or loser in 26 weekly looks:", "",
               "| sends/variant/week | " + " | ".join(f"base {b:.0%}" for b in BASE_RATES) + " |",
               "|---|" + "---|" * len(BASE_RATES)]

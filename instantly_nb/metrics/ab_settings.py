@@ -15,6 +15,12 @@ nonasymptotic confidence sequences", 2021; the same tuning by expected sample si
 GrowthBook and Eppo offer). In rate units the mixing standard deviation is
 ``tau = rho * sqrt(2 p (1 - p))`` at the pooled rate ``p`` of the two arms, so one setting suits
 base rates from 0.5 % to 10 %. ``tau`` fixes the scale in rate units instead.
+
+The default of 2,000 sends per variant keeps the boundary within about 2 % of its tightest for
+every arm size from ~1,000 to ~6,500 sends, the range where cold-email tests are decided.
+``bench/simulation.py`` measures the result: A/A tests read weekly for 26 weeks at 50-5,000
+sends a week and 1-10 % base rates are called winner or loser well under 5 % of the time, even
+with a handful of successes per arm, which is why no exact small-count variant is used.
 """
 
 from __future__ import annotations
