@@ -118,6 +118,19 @@ class DatasetWriter:
         self.begin(name, schema)
         self.add(name, frame)
 
+    def compact(self, name: str) -> None:
+        """Merge the table's part files into one, streamed (never the whole table in memory)."""
+        folder = self._folder(name)
+        parts = sorted(folder.glob("part-*.parquet"))
+        if len(parts) < 2:
+            return
+        merged = folder / ".merged.parquet"
+        pl.scan_parquet([str(p) for p in parts]).sink_parquet(merged)
+        for part in parts:
+            part.unlink()
+        os.replace(merged, folder / "part-00000.parquet")
+        self._parts[name] = 1
+
     def drop(self, name: str) -> None:
         """Forget table ``name`` (a failed fetch): its previous partition stays in the dataset."""
         shutil.rmtree(self.staging / _safe(name), ignore_errors=True)

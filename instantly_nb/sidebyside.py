@@ -3,8 +3,8 @@
 Every workspace runs the sweep of :mod:`instantly_nb.pull` under its own client -- and so its own
 throttle, since the API's limits are per workspace -- while all of them share one bounded thread
 pool (``workers`` steps in flight at once, taken from the workspaces in turn, the slow listings
-first). Large listings (leads, e-mails) are shaped every ``batch_pages`` pages and written out
-in parts of ``part_rows`` rows, and a
+first). Large listings (leads, e-mails) are shaped and written out every ``batch_pages`` pages
+(the parts merged into one file at the end, streamed), and a
 workspace keeps only the small frames later steps take their ids from, so memory stays bounded
 however many and however large the workspaces are.
 
@@ -30,7 +30,7 @@ import polars as pl
 
 from . import frames as shaping
 from .client import Client
-from .dataset import DatasetWriter, conform, table_schema, workspace_record
+from .dataset import DatasetWriter, table_schema, workspace_record
 from .endpoint_facts import id_column
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
 from .fanout import progress_enabled
@@ -109,10 +109,11 @@ def fanout_columns(client: Client, name: str, params: dict[str, Any]) -> list[st
             if p.type != "array" and isinstance(params.get(p.name), list | tuple)]
 
 
-def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int, part_rows: int) -> int:
-    """Walk a listing: shape every ``batch_pages`` pages, write a part every ``part_rows`` rows.
+def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int) -> int:
+    """Walk a listing: shape every ``batch_pages`` pages and write them as a part file at once;
+    the parts are merged into one file at the end (streamed, so memory stays bounded).
 
-    Only a batch of pages as JSON and one part's compact frames are held at a time.
+    Only ``batch_pages`` pages of JSON and their frame are held at a time.
     """
     assert job.writer is not None
     endpoint = job.client.endpoint(name)
@@ -120,29 +121,20 @@ def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int, part
     schema = table_schema(name)
     job.writer.begin(name, schema)
     bodies: list[Any] = []
-    shaped: list[pl.DataFrame] = []
-
-    def shape() -> None:
-        if bodies:
-            shaped.append(conform(shaping.from_bodies(name, bodies), schema))
-            bodies.clear()
-
     send = job.client._requester.send
     for body in iter_pages(send, endpoint, path_params=prepared.path, query=prepared.query,
                            body=prepared.body):
         bodies.append(body)
         if len(bodies) >= batch_pages:
-            shape()
-            if sum(f.height for f in shaped) >= part_rows:
-                job.writer.add(name, pl.concat(shaped))
-                shaped.clear()
-    shape()
-    if shaped or job.writer.rows[name] == 0:
-        job.writer.add(name, pl.concat(shaped) if shaped else shaping.empty(name))
+            job.writer.add(name, shaping.from_bodies(name, bodies))
+            bodies.clear()
+    if bodies or job.writer.rows[name] == 0:
+        job.writer.add(name, shaping.from_bodies(name, bodies))
+    job.writer.compact(name)
     return job.writer.rows[name]
 
 
-def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: tuple[int, int]) -> None:
+def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: int) -> None:
     assert job.writer is not None
     params = step.params(job.frames, start, end)
     t0 = time.perf_counter()
@@ -152,7 +144,7 @@ def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: tuple[
             job.writer.write(step.name, frame, table_schema(step.name, fanout_columns(job.client, step.name, params)))
             status, rows = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")", 0
         elif step.name in STREAMED and not any(isinstance(v, list) for v in params.values()):
-            rows, status = _stream(job, step.name, params, *batch), "ok"
+            rows, status = _stream(job, step.name, params, batch), "ok"
         else:
             frame = job.client.fetch(step.name, **params)
             schema = table_schema(step.name, fanout_columns(job.client, step.name, params))
@@ -200,8 +192,7 @@ def pull_all(
     only: list[str] | None = None,
     workers: int = 32,
     per_workspace: int = 4,
-    batch_pages: int = 10,
-    part_rows: int = 5_000,
+    batch_pages: int = 5,
     progress: bool | None = None,
 ) -> pl.DataFrame:
     """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.
@@ -219,9 +210,7 @@ def pull_all(
     per_workspace : int
         Steps in flight at once within one workspace.
     batch_pages : int
-        Pages of a large listing shaped into a frame at once (the JSON held at a time).
-    part_rows : int
-        Rows of a large listing written per parquet part file.
+        Pages of a large listing shaped and written out at once (the JSON held at a time).
     progress : bool, optional
         One progress line per workspace (by default when the output is interactive).
 
@@ -250,7 +239,7 @@ def pull_all(
             job.bar = tqdm(total=len(steps), desc=job.name[:24].ljust(24), unit="endpoint",
                            position=i, leave=True)
     try:
-        _drive(jobs, folder, start, end, workers, per_workspace, (batch_pages, part_rows))
+        _drive(jobs, folder, start, end, workers, per_workspace, batch_pages)
     finally:
         for job in jobs:
             job.client.progress = saved[job.wid]
@@ -260,7 +249,7 @@ def pull_all(
 
 
 def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: int,
-           per_workspace: int, batch: tuple[int, int]) -> None:
+           per_workspace: int, batch: int) -> None:
     """The one scheduler: ready steps of every workspace, in turn, on one bounded pool."""
     lock = threading.Lock()
     running: dict[Future[None], tuple[_Job, Step | None]] = {}
@@ -286,7 +275,7 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
 
 
 def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], workers: int,
-          per_workspace: int, start: dt.date, end: dt.date, batch: tuple[int, int]) -> None:
+          per_workspace: int, start: dt.date, end: dt.date, batch: int) -> None:
     """Submit ready steps, one workspace at a time in turn, until the pool is full."""
     progressed = True
     while progressed and len(running) < workers:

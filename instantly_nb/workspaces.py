@@ -23,7 +23,7 @@ import polars as pl
 
 from .client import Client
 from .fanout import run_parts
-from .workspaces_file import WorkspacesFileError, read_workspaces_file, resolve_keys
+from .workspaces_file import WorkspacesFileError, demo_keys, read_workspaces_file, resolve_keys
 
 __all__ = ["Workspaces"]
 
@@ -54,6 +54,7 @@ class Workspaces:
             raise
         self.names: dict[str, str] = {wid: (names or {}).get(wid, wid) for wid in self.clients}
         self._closers: list[Any] = []
+        self.demo_server: Any = None  # the demo server behind these clients, if any
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, demo: Any = None,
@@ -74,7 +75,7 @@ class Workspaces:
                 raise WorkspacesFileError(f"{path} has no workspace {', '.join(unknown)}; it lists "
                                           f"{', '.join(e.id for e in entries)}.")
             entries = [e for e in entries if e.id in set(only)]
-        fallback = {e.id: f"demo-key-{e.id.lower().replace('_', '-')}" for e in entries} if demo else {}
+        fallback = demo_keys(entries) if demo else {}
         keys = resolve_keys(entries, environ, fallback)
         clients: dict[str, str | Client] = {}
         try:

@@ -45,6 +45,7 @@ def open_workspaces(path: str, demo: bool, size: str = "default", today: Any = N
     server = DemoServer(size=size, limits=Limits(), speedup=50.0, today=today).start() if demo else None
     try:
         with Workspaces.from_file(path, demo=server, only=only) as ws:
+            ws.demo_server = server
             yield ws
     finally:
         if server is not None:

@@ -25,7 +25,8 @@ from typing import Any
 
 from .errors import ConfigurationError
 
-__all__ = ["WorkspaceEntry", "WorkspacesFileError", "read_workspaces_file", "resolve_keys"]
+__all__ = ["WorkspaceEntry", "WorkspacesFileError", "demo_keys", "read_workspaces_file",
+           "resolve_keys"]
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 TABLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -115,6 +116,11 @@ def read_workspaces_file(path: str | os.PathLike[str]) -> list[WorkspaceEntry]:
             f"{path} lists no workspaces; add one table per client:\n\n"
             "[workspaces.north]\nname = \"North Ltd\"\nkey_env = \"NORTH_INSTANTLY_KEY\"")
     return [_entry(path, wid, table) for wid, table in tables.items()]
+
+
+def demo_keys(entries: list[WorkspaceEntry]) -> dict[str, str]:
+    """The demo key of every entry (``demo-key-<id>``): a distinct demo workspace per client."""
+    return {e.id: f"demo-key-{e.id.lower().replace('_', '-')}" for e in entries}
 
 
 def resolve_keys(entries: list[WorkspaceEntry], environ: Mapping[str, str] | None = None,

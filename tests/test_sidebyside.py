@@ -45,7 +45,7 @@ def pulled(server, tmp_path_factory):
                                         "badkey": "not-a-key", "unpaid": "demo-key-unpaid-co"}),
                      "outage": outage})
     with ws:
-        summary = ws.pull(out, days=30, end=TODAY, only=ONLY, batch_pages=2, part_rows=300, workers=6)
+        summary = ws.pull(out, days=30, end=TODAY, only=ONLY, batch_pages=2, workers=6)
         direct = {wid: {n: ws.clients[wid].fetch(n) for n in ("leads.list", "campaigns.list")}
                   for wid in ("alpha", "beta")}
         ids = {wid: ws.clients[wid].workspace_id() for wid in ("alpha", "beta")}
@@ -77,7 +77,7 @@ def test_rows_match_a_direct_fetch_and_large_listings_are_written_in_parts(pulle
         names = ds["campaigns.list"].filter(pl.col("workspace") == ids[wid]).collect()["name"]
         assert all(n.endswith(f"[{wid}]") for n in names) and len(names) == 8
     parts = list((out / "leads.list" / f"workspace={ids['alpha']}").glob("*.parquet"))
-    assert len(parts) > 2  # part_rows=300: the walk was written out as it went
+    assert len(parts) == 1  # written out every 2 pages as it went, merged at the end
 
 
 def test_schema_is_fixed_per_endpoint_across_workspaces(pulled):
@@ -137,3 +137,23 @@ def test_cli_pulls_a_workspaces_file_on_the_demo(tmp_path, capsys):
     path.write_text('[workspaces.north]\nkey_env = "NORTH_KEY"\ntoken = "abc"\n')
     assert main(["pull", "--workspaces", str(path), "--demo", "--out", str(tmp_path)]) == 2
     assert "never go in the workspaces file" in capsys.readouterr().err
+
+
+def test_parts_written_during_a_walk_are_merged_into_one_file(tmp_path):
+    from instantly_nb.dataset import DatasetWriter, table_schema
+
+    writer = DatasetWriter(tmp_path, "ws-1")
+    schema = table_schema("campaigns.analytics")
+    writer.begin("campaigns.analytics", schema)
+    for i in range(3):
+        writer.add("campaigns.analytics", pl.DataFrame({"campaign_id": [f"c{i}", f"d{i}"],
+                                                        "surprise": [i, i]}))
+    folder = writer.staging / "campaigns.analytics" / "workspace=ws-1"
+    assert len(list(folder.glob("*.parquet"))) == 3
+    writer.compact("campaigns.analytics")
+    assert [p.name for p in folder.glob("*.parquet")] == ["part-00000.parquet"]
+    writer.commit()
+    table = open_dataset(tmp_path)["campaigns.analytics"].collect()
+    assert table["campaign_id"].to_list() == ["c0", "d0", "c1", "d1", "c2", "d2"]
+    assert table["_extra"].to_list()[:2] == ['{"surprise":0}'] * 2  # unknown fields kept as JSON
+    assert table["workspace"].unique().to_list() == ["ws-1"]

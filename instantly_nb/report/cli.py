@@ -149,6 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         "styles, no scripts): <name>.email.html",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="errors only on stderr")
+    from .agency import add_arguments
+
+    add_arguments(parser)
     return parser
 
 
@@ -333,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     log.setLevel(logging.ERROR if args.quiet else logging.INFO)
     try:
         environ = dict(os.environ)
+        if args.workspaces:
+            from .agency import run_agency
+
+            return run_agency(args, environ, secret_filter)
         plan = make_plan(args, environ)
         return run_plan(plan, environ, secret_filter, pdf=args.pdf, email=args.email)
     except UsageError as exc:
