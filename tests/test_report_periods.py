@@ -67,7 +67,7 @@ def test_window_rejects_start_after_end() -> None:
 
 def test_window_label() -> None:
     window = Window(date(2026, 11, 17), date(2026, 11, 23), "previous-week")
-    assert window.label() == "2026-11-17 – 2026-11-23 (7 days, previous-week)"
+    assert window.label() == "2026-11-17 – 2026-11-23 (7 days, previous week)"
     assert Window(WED, WED).label() == "2026-11-25 – 2026-11-25 (1 day)"
 
 

@@ -363,7 +363,7 @@ def test_header_shows_title_workspace_window_and_time() -> None:
     page = _page([_nb([_display(context)])], title=f"Weekly {HOSTILE}", campaign_ids=["c-1"])
     header = page.split('<header class="report-header">', 1)[1].split("</header>", 1)[0]
     assert "Weekly &lt;img" in header and HOSTILE not in header
-    assert "2026-11-17 – 2026-11-23 (7 days, previous-week)" in header
+    assert "2026-11-17 – 2026-11-23 (7 days, previous week)" in header
     assert "2026-11-24 07:00 UTC" in header and "c-1" in header
     assert header.count("&lt;img src=x") == 2  # title and workspace, both as text
 

@@ -150,6 +150,11 @@ def test_headline_agrees_with_the_explorer_and_the_page(report_run: dict[str, An
     winners = ab.filter(pl.col("verdict") == "winner")
     assert len(data["winners"]) == winners.height
     assert sorted(w["subject"] for w in data["winners"]) == sorted(winners["subject"])
+    pooled = _table(report_run["notebooks"]["campaign_overview"], "Pooled rates")
+    for key, label in (("reply_rate", "Reply rate"), ("positive_rate", "Positive-reply rate"),
+                       ("bounce_rate", "Bounce rate")):
+        shown = {f["key"]: f for f in data["figures"]}[key]
+        assert _close(shown["value"], pooled.filter(pl.col("metric") == label)["rate"].item())
     alerted = explorer.sections["deliverability"].tables["alerts"]["email"].unique()
     assert sorted(a["email"] for a in data["accounts"]) == sorted(alerted)
     assert 3 <= len(data["actions"]) <= 5

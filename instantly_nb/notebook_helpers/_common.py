@@ -31,7 +31,7 @@ __all__ = [
 LABELS = {
     "lift_rate": "Lift vs A", "control_rate": "Rate of A", "variant_rate": "Rate",
     "prob_best_rate": "Prob. best", "p_adjusted": "p (adjusted)", "change_rate": "Change",
-    "change_p_value": "p of change", "target_rate": "Lift sized for",
+    "change_is": "Change is", "target_rate": "Lift sized for",
     "more_sends_needed": "More sends needed", "days_with_data": "Days with data",
 }
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")

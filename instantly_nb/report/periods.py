@@ -47,6 +47,10 @@ PERIODS: tuple[str, ...] = (
     "previous-month",
 )
 DEFAULT_PERIOD = "last-7d"
+#: The periods in words, for readers.
+PERIOD_NAMES = {"last-7d": "last 7 days", "last-30d": "last 30 days",
+                "month-to-date": "month to date", "previous-week": "previous week",
+                "previous-month": "previous month"}
 
 # File names may only carry these characters, so a prefix cannot walk out of the folder.
 _SAFE_PREFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
@@ -81,10 +85,12 @@ class Window:
         return (self.end - self.start).days + 1
 
     def label(self) -> str:
-        """Human text such as ``2026-11-17 – 2026-11-23 (7 days, previous-week)``."""
+        """Human text such as ``2026-11-17 – 2026-11-23 (7 days, previous week)``."""
         unit = "day" if self.days == 1 else "days"
-        extra = f", {self.period}" if self.period else ""
-        return f"{self.start.isoformat()} – {self.end.isoformat()} ({self.days} {unit}{extra})"
+        name = PERIOD_NAMES.get(self.period or "", self.period)
+        words = name if name and name.startswith("last ") else \
+            f"{self.days} {unit}" + (f", {name}" if name else "")
+        return f"{self.start.isoformat()} – {self.end.isoformat()} ({words})"
 
     def text(self) -> str:
         """Reader text without the period's code name: ``2026-11-17 – 2026-11-23 (7 days)``."""

@@ -200,9 +200,10 @@ def verdict_table(ab: pl.DataFrame) -> pl.DataFrame:
         *keys, "step", pl.col("variant_label").alias("variant"), "subject", "body_preview",
         "sends", "successes", pl.col("rate").alias("variant_rate"),
         pl.col("ci_low").alias("variant_rate_low"), pl.col("ci_high").alias("variant_rate_high"),
-        pl.col("control_rate"), pl.col("lift_abs").alias("lift_rate"), "p_adjusted",
+        pl.col("control_rate"), pl.col("lift_abs").alias("lift_rate"),
         pl.col("prob_best").alias("prob_best_rate"), "verdict", "sends_needed",
-        "more_sends_needed", "reason",
+        "more_sends_needed",
+        pl.when(pl.col("verdict") == "invalid data").then(pl.col("reason")).alias("note"),
     )
 
 

@@ -17,7 +17,7 @@ from .. import charts, metrics
 from ..metrics.definitions import RATES
 from ..report.periods import Window
 from .scope import Scope
-from .section import Charts, Section
+from .section import Charts, Section, evidence
 
 __all__ = [
     "CampaignData",
@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 #: Rates of the pooled table, in order.
-POOLED = ("reply", "interested", "opportunity", "bounce", "unsubscribe", "open", "click")
+POOLED = ("reply", "interested", "opportunity", "meeting", "bounce", "unsubscribe", "open",
+          "click")
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,17 @@ class CampaignData:
     campaigns: pl.DataFrame
     analytics: pl.DataFrame
     daily: pl.DataFrame
+    overview: pl.DataFrame
 
 
 def load(scope: Scope) -> CampaignData:
-    """Fetch the campaign analytics (per campaign) and daily analytics (summed) of the scope."""
-    analytics = scope.client.campaigns.analytics(ids=scope.campaign_ids or None, **scope.dates)
+    """Fetch the campaign analytics (per campaign), daily analytics (summed) and the analytics
+    overview (one row, with positive replies and meetings) of the scope."""
+    ids = scope.campaign_ids or None
+    analytics = scope.client.campaigns.analytics(ids=ids, **scope.dates)
+    overview = scope.client.campaigns.analytics_overview(ids=ids, **scope.dates)
     return CampaignData(scope.window, scope.campaigns, scope.with_names(analytics),
-                        load_daily(scope))
+                        load_daily(scope), overview)
 
 
 def load_daily(scope: Scope) -> pl.DataFrame:
@@ -187,7 +192,8 @@ def trend_table(trend: pl.DataFrame) -> pl.DataFrame:
         "period", pl.col("days").alias("days_with_data"), label.alias("metric"),
         pl.col("numerator").cast(pl.Int64), pl.col("denominator").cast(pl.Int64), "rate",
         pl.col("ci_low").alias("rate_low"), pl.col("ci_high").alias("rate_high"),
-        pl.col("change_abs").alias("change_rate"), pl.col("change_p").alias("change_p_value"),
+        pl.col("change_abs").alias("change_rate"),
+        pl.col("change_p").map_elements(evidence, return_dtype=pl.String).alias("change_is"),
     )
 
 
@@ -203,7 +209,8 @@ def view(data: CampaignData, params: CampaignParams = CampaignParams()) -> Secti
         tables={
             "status": status_counts(data.campaigns),
             "campaigns": table,
-            "pooled": pooled_rates(data.analytics, level=level),
+            "pooled": pooled_rates(data.overview if data.overview.height else data.analytics,
+                                   level=level),
             "funnel": funnel,
             "weekly": trend_table(weekly),
             "ranking": best_and_worst(table, min_contacted=params.min_contacted,

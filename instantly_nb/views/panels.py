@@ -23,7 +23,7 @@ from . import campaigns as campaign_view
 from . import deliverability as dv
 from .scope import Scope, Window, make_scope
 from .section import Charts, Section
-from .summary import figures
+from .summary import figures, load_overview
 
 __all__ = ["METRICS", "PANELS", "ExplorerData", "ExplorerState", "ExplorerView",
            "comparison_table", "compute_view", "load_data"]
@@ -65,10 +65,12 @@ class ExplorerState:
 
 @dataclass
 class ExplorerData:
-    """The views' data for one window and selection."""
+    """The views' data for one window and selection (``overview``/``previous``: the analytics
+    overview of this and the previous period, as the headline reads them)."""
 
     scope: Scope
     campaigns: campaign_view.CampaignData
+    overview: pl.DataFrame
     previous: pl.DataFrame
     ab: ab_view.ABData
     deliverability: dv.DeliverabilityData
@@ -95,13 +97,12 @@ def load_data(client: Any, campaigns: pl.DataFrame, state: ExplorerState, *,
               window_days: int = 7) -> ExplorerData:
     """Fetch the explorer's data for ``state`` through the views' ``load`` functions."""
     scope = make_scope(client, state.window, campaigns, list(state.campaign_ids))
-    before = scope.at(scope.window.previous())
-    previous = client.campaigns.analytics(ids=scope.campaign_ids or None, **before.dates)
     trend = campaign_view.load_daily(
         make_scope(client, state.window, campaigns, [state.trend_campaign])
         if state.trend_campaign else scope)
     return ExplorerData(
-        scope, campaign_view.load(scope), scope.with_names(previous), ab_view.load(scope),
+        scope, campaign_view.load(scope), load_overview(scope),
+        load_overview(scope.at(scope.window.previous())), ab_view.load(scope),
         dv.load(scope, dv.DeliverabilityParams(window_days=window_days)), trend,
         state.trend_campaign)
 
@@ -123,8 +124,7 @@ def _none() -> None:
 def _overview(data: ExplorerData) -> Section:
     section = campaign_view.view(data.campaigns)
     before = data.scope.window.previous()
-    section.tables["comparison"] = comparison_table(figures(data.campaigns.analytics,
-                                                            data.previous))
+    section.tables["comparison"] = comparison_table(figures(data.overview, data.previous))
     section.tables["shown"] = section.tables["pooled"]
     section.notes["comparison"] = (f"{data.scope.window.text()} against "
                                    f"{before.text()}.")

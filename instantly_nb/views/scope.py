@@ -68,7 +68,7 @@ def resolve_window(
     Examples
     --------
     >>> resolve_window(None, None, today=dt.date(2026, 11, 26)).label()
-    '2026-10-27 – 2026-11-25 (30 days, last-30d)'
+    '2026-10-27 – 2026-11-25 (last 30 days)'
     """
     day = today or utc_today()
     start = _as_date(start_date, "start_date") if start_date else None

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["Charts", "Section", "param_defaults"]
+__all__ = ["Charts", "Section", "evidence", "param_defaults"]
 
 
 class Charts(MutableMapping[str, Any]):
@@ -88,3 +88,12 @@ class Section:
 def param_defaults(params_type: type) -> dict[str, Any]:
     """``{field: default}`` of a params dataclass (the notebook generator writes these)."""
     return {f.name: getattr(params_type(), f.name) for f in fields(params_type)}
+
+
+def evidence(p: float | None, alpha: float = 0.05) -> str | None:
+    """A p-value in plain words, the number in brackets: ``"more than chance (p < 0.001)"``."""
+    if p is None or p != p:  # None or NaN
+        return None
+    number = "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.1 else f"p = {p:.2f}"
+    words = "more than chance" if p < alpha else "could be chance"
+    return f"{words} ({number})"

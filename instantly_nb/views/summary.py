@@ -202,8 +202,8 @@ def headline(period: Window, current: pl.DataFrame, previous: pl.DataFrame,
 
 @dataclass
 class SummaryData:
-    """Everything the headline needs: this period's and the previous period's campaign
-    analytics, the A/B data over the tests' life and the deliverability data."""
+    """Everything the headline needs: this period's and the previous period's analytics
+    overview, the A/B data over the tests' life and the deliverability data."""
 
     window: Window
     current: pl.DataFrame
@@ -212,16 +212,20 @@ class SummaryData:
     deliverability: Any
 
 
+def load_overview(scope: Any) -> pl.DataFrame:
+    """``campaigns.analytics_overview`` of the scope's selection and window (one row: it has the
+    positive replies, ``total_interested``, that per-campaign analytics lack)."""
+    return scope.client.campaigns.analytics_overview(ids=scope.campaign_ids or None,
+                                                     **scope.dates)
+
+
 def load(scope: Any, ab_params: Any = None, deliverability_params: Any = None) -> SummaryData:
     """Fetch the headline's data for ``scope`` (the previous period has the same length)."""
     from . import ab as ab_view
     from . import deliverability as dv
 
-    before = scope.at(scope.window.previous())
-    ids = scope.campaign_ids or None
-    current = scope.client.campaigns.analytics(ids=ids, **scope.dates)
-    previous = scope.client.campaigns.analytics(ids=ids, **before.dates)
-    return SummaryData(scope.window, scope.with_names(current), scope.with_names(previous),
+    return SummaryData(scope.window, load_overview(scope),
+                       load_overview(scope.at(scope.window.previous())),
                        ab_view.load(scope, ab_params or ab_view.ABParams()),
                        dv.load(scope, deliverability_params or dv.DeliverabilityParams()))
 
