@@ -189,7 +189,9 @@ class Requester:
 
     # -- read-only guard (the transport checks every request again) -----------------------
     def _check_endpoint(self, endpoint: Endpoint) -> None:
-        if self._endpoints.get(endpoint.name) is not endpoint or _KNOWN.get(endpoint.name) != endpoint:
+        known = _KNOWN.get(endpoint.name)  # the method and path it had at import must not change
+        if self._endpoints.get(endpoint.name) is not endpoint or known is None \
+                or (known.method, known.path) != (endpoint.method, endpoint.path):
             raise errors.ReadOnlyError(
                 f"{endpoint.method} {endpoint.path} is not an entry of ENDPOINTS; "
                 "instantly_nb sends only the read operations listed there."
