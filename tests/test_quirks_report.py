@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from instantly_nb.client import PACING_ENV, format_pacing
 from instantly_nb.demo import DEMO_KEY, DemoServer
 from instantly_nb.demo.quirks import QUIRKS_ENV
 from instantly_nb.report import sources
 from instantly_nb.report.cli import main
 from instantly_nb.report.mime import MIME_TABLE
+from instantly_nb.settings import PACING_ENV, format_pacing
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "campaign_overview.ipynb"
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC")
