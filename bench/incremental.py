@@ -1,7 +1,8 @@
 """Section 6: a report's data re-fetched the next day on the same snapshot store.
 
-The data calls of the report's notebooks (the ``instantly_nb.notebook_helpers`` functions the
-notebooks call, with no parameters: every campaign, the default window) run once on a cold
+The data calls of the report's notebooks (the ``instantly_nb.views`` loaders and
+``notebook_helpers`` functions the notebooks call, with no parameters: every campaign, the
+default window) run once on a cold
 store, and again "the next day": a new ``Client`` (a new kernel) on the same store, with the
 store's clock a day later, so every snapshot is past its TTL. What the second run may reuse:
 leads and e-mails already held (only new ones are asked for), daily analytics of days already
@@ -31,18 +32,20 @@ DAY_S = 86_400.0
 def _report_calls(client: Client, today: dt.date) -> list[str]:
     """Every data call of the report's notebooks; the names of calls that failed."""
     from instantly_nb import notebook_helpers as nbh
+    from instantly_nb.views import ab, campaigns, deliverability
+    from instantly_nb.views.scope import load_scope
 
     failed: list[str] = []
-    scope = nbh.load_scope(client, today=today)
+    scope = load_scope(client, today=today)
     calls: list[tuple[str, Callable[[], Any]]] = [
-        ("campaign_analytics", lambda: nbh.campaign_analytics(scope)),
-        ("campaign_daily", lambda: nbh.campaign_daily(scope)),
-        ("step_analytics", lambda: nbh.step_analytics(scope)),
-        ("scope_leads", lambda: nbh.scope_leads(scope)),
-        ("sample_emails", lambda: nbh.sample_emails(scope)),
-        ("sender_data", lambda: nbh.sender_data(scope)),
-        ("placement_results", lambda: nbh.placement_results(scope)),
-        ("lead_list_table", lambda: nbh.lead_list_table(client)),
+        ("campaigns", lambda: campaigns.load(scope)),
+        ("campaign days", lambda: campaigns.load_daily(scope)),
+        ("A/B steps", lambda: ab.load(scope)),
+        ("deliverability", lambda: deliverability.load(scope)),
+        ("placement", lambda: deliverability.placement_results(scope)),
+        ("leads", lambda: nbh.scope_leads(scope)),
+        ("e-mails", lambda: nbh.sample_emails(scope)),
+        ("lead lists", lambda: nbh.lead_list_table(client)),
     ]
     for name, call in calls:
         try:
