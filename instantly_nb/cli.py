@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from .errors import InstantlyError
-from .exits import EXIT_FAILED, EXIT_OK, exit_code, help_text, use_demo
+from .exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, exit_code, help_text, use_demo
 
 __all__ = ["main"]
 
@@ -53,7 +53,7 @@ def _pull(args: argparse.Namespace) -> int:
         # requests still in flight (the output folder is only ever replaced as a whole)
         print(f"\n{exc or 'interrupted'}", file=sys.stderr, flush=True)
         sys.stdout.flush()
-        os._exit(130)
+        os._exit(EXIT_INTERRUPTED)
     with pl.Config(tbl_rows=100, tbl_hide_dataframe_shape=True, tbl_width_chars=120):
         print(summary)
     print(f"wrote {summary.height} frames to {os.path.abspath(args.out)}")

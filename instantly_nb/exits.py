@@ -23,10 +23,11 @@ from .errors import (
 )
 from .settings import KEY_ENV
 
-__all__ = ["EXIT_AUTH", "EXIT_CODES", "EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "demo_notice",
+__all__ = ["EXIT_AUTH", "EXIT_CODES", "EXIT_CONFIG", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK",
+           "demo_notice",
            "exit_code", "help_text", "use_demo"]
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_AUTH = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_AUTH, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 EXIT_CODES: dict[int, str] = {
     EXIT_OK: "done",
@@ -36,6 +37,7 @@ EXIT_CODES: dict[int, str] = {
                  "in a non-interactive run)",
     EXIT_AUTH: "the API refused the key: 401 wrong or revoked key, 402 no paid plan, "
                "403 missing scope; nothing is written",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); a pull keeps its previous output folder whole",
 }
 
 REFUSALS = (AuthenticationError, PaymentRequiredError, PermissionDeniedError)
