@@ -25,8 +25,11 @@ Exception tree::
     │   └── ServerError               5xx (after retries)
     ├── ResponseShapeError            a 2xx body that does not fit the endpoint (incl. 200 + "error")
     ├── PaginationError               a repeating cursor or the max_pages guard
-    ├── FanOutError                   one part of a multi-request fetch failed (names the part)
     └── StoreError                    the snapshot store cannot be used
+
+A fetch made of many requests (a list of ids, batches of e-mails, date windows) that fails raises
+the failing part's own error, with the part named in a note (``add_note``) and in its ``part``
+attribute: ``except NotFoundError`` catches a missing id whether one id or many were asked for.
 """
 
 from __future__ import annotations
@@ -41,7 +44,6 @@ __all__ = [
     "BlockedRequestError",
     "ConfigurationError",
     "ConflictError",
-    "FanOutError",
     "InstantlyError",
     "NotFoundError",
     "PaginationError",
@@ -57,6 +59,7 @@ __all__ = [
     "TimeoutError",
     "TransportError",
     "UnknownEndpointError",
+    "describe",
     "error_for_status",
     "read_error_body",
 ]
@@ -65,7 +68,12 @@ KEY_URL = "https://app.instantly.ai/app/settings/integrations"
 
 
 class InstantlyError(Exception):
-    """Base class of every error raised by instantly_nb."""
+    """Base class of every error raised by instantly_nb.
+
+    ``part`` describes the part of a multi-request fetch that failed (None for a single request).
+    """
+
+    part: Any = None
 
 
 class ConfigurationError(InstantlyError):
@@ -232,14 +240,6 @@ class PaginationError(InstantlyError):
     """Pagination went wrong: a cursor repeated, or more pages than ``max_pages`` came back."""
 
 
-class FanOutError(InstantlyError):
-    """One part of a fetch made of many requests failed; no partial frame is returned."""
-
-    def __init__(self, message: str, *, part: Any = None):
-        super().__init__(message)
-        self.part = part
-
-
 class StoreError(InstantlyError):
     """The snapshot store cannot read or write where it was asked to."""
 
@@ -286,3 +286,8 @@ def error_for_status(status: int) -> type[APIError]:
     if status >= 500:
         return ServerError
     return APIError
+
+
+def describe(error: BaseException) -> str:
+    """The error's message followed by its notes (such as the failing part of a fan-out)."""
+    return "; ".join([str(error), *getattr(error, "__notes__", ())])

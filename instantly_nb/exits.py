@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 from .errors import (
     AuthenticationError,
+    BlockedRequestError,
     ConfigurationError,
     PaymentRequiredError,
     PermissionDeniedError,
@@ -48,11 +49,16 @@ def help_text() -> str:
     return "exit codes:\n" + "\n".join(f"  {code}  {what}" for code, what in EXIT_CODES.items())
 
 
-def exit_code(error: BaseException) -> int:
-    """The exit code an error ends a command with."""
-    if isinstance(error, REFUSALS):
+def exit_code(error: BaseException | type[BaseException]) -> int:
+    """The exit code an error (or an error type) ends a command with.
+
+    A 403 from a firewall in front of the API (:class:`~instantly_nb.errors.BlockedRequestError`)
+    is a failure, not a refused key: the key was never checked.
+    """
+    kind = error if isinstance(error, type) else type(error)
+    if issubclass(kind, REFUSALS) and not issubclass(kind, BlockedRequestError):
         return EXIT_AUTH
-    if isinstance(error, ConfigurationError):
+    if issubclass(kind, ConfigurationError):
         return EXIT_CONFIG
     return EXIT_FAILED
 

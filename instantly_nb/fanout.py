@@ -3,11 +3,11 @@
 :func:`run_parts` runs one function per part (a batch of e-mails, a campaign, a date window...)
 on a bounded pool. Every request still goes through the client's one shared throttle, so the
 pool only overlaps network round trips. Results come back in the order of the parts, whatever
-order they finish in. If any part fails, the others are cancelled and a
-:class:`~instantly_nb.errors.FanOutError` naming the part is raised (the original error is its
-``__cause__``): there is never a silently partial frame. The parts still running are told to stop
-(:mod:`instantly_nb.scope`) and are not waited for -- nor are they after a Ctrl-C, so an
-interrupted fetch returns control at once.
+order they finish in. If any part fails, the others are cancelled and the part's own error is
+raised again, with the part named in a note and in its ``part`` attribute: there is never a
+silently partial frame, and ``except NotFoundError`` works for one id as for many. The parts still
+running are told to stop (:mod:`instantly_nb.scope`) and are not waited for -- nor are they after
+a Ctrl-C, so an interrupted fetch returns control at once.
 
 :func:`fan_out_values` checks the values a list given for a single-valued parameter fans out
 over: ``None`` or an empty value would send a request without that filter, whose workspace-wide
@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
-from .errors import FanOutError, InstantlyError, ParameterError
+from .errors import InstantlyError, ParameterError
 from .scope import cancellable
 
 __all__ = ["fan_out_values", "run_parts", "Progress", "progress_enabled"]
@@ -143,7 +143,7 @@ def run_parts(
     if max_workers <= 1:
         out = []
         for part in parts:
-            out.append(_call(fn, part, describe))
+            out.append(_call(fn, part, describe, len(parts)))
             if progress:
                 progress.update()
         return out
@@ -171,18 +171,24 @@ def run_parts(
             pool.shutdown(wait=False, cancel_futures=True)
             part, f = failed
             exc = f.exception()
-            raise FanOutError(
-                f"part {describe(part)} failed, so no partial result is returned: {exc}",
-                part=part,
-            ) from exc
+            assert exc is not None
+            raise _mark(exc, part, describe, len(parts))
         pool.shutdown(wait=True)
         return [f.result() for f in futures]
 
 
-def _call(fn: Callable[[P], T], part: P, describe: Callable[[P], str]) -> T:
+def _call(fn: Callable[[P], T], part: P, describe: Callable[[P], str], total: int) -> T:
     try:
         return fn(part)
-    except InstantlyError as exc:
-        raise FanOutError(
-            f"part {describe(part)} failed, so no partial result is returned: {exc}", part=part
-        ) from exc
+    except Exception as exc:
+        _mark(exc, part, describe, total)
+        raise
+
+
+def _mark(exc: BaseException, part: P, describe: Callable[[P], str], total: int) -> BaseException:
+    """The part's own error, naming the part (a note, and ``part`` on the toolkit's errors)."""
+    exc.add_note(f"while fetching {describe(part)} (one of {total} parts; no partial result "
+                 "is returned)")
+    if isinstance(exc, InstantlyError) and exc.part is None:
+        exc.part = part
+    return exc

@@ -40,7 +40,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from . import frames as shaping
-from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
+from .errors import AuthenticationError, InstantlyError, PaymentRequiredError, describe
 from .fanout import Progress, progress_enabled
 from .http import count_requests
 from .pull_eta import Countdown, as_day, plan_emails, without
@@ -384,4 +384,4 @@ def _drive(steps: list[Step], run: Callable[[Step], None], pool: ThreadPoolExecu
                 raise exc
             failed.add(step.name)
             rows[step.name] = {"endpoint": step.name, "rows": None, "requests": None, "seconds": None,
-                               "status": f"failed: {type(exc).__name__}: {exc}"}
+                               "status": f"failed: {type(exc).__name__}: {describe(exc)}"}

@@ -32,7 +32,7 @@ from . import frames as shaping
 from .client import Client
 from .dataset import DatasetWriter, table_schema, workspace_record
 from .endpoint_facts import id_column
-from .errors import AuthenticationError, InstantlyError, PaymentRequiredError
+from .errors import AuthenticationError, InstantlyError, PaymentRequiredError, describe
 from .fanout import progress_enabled
 from .http import count_requests
 from .paginate import iter_pages
@@ -180,7 +180,7 @@ def _finish(job: _Job, start: dt.date, end: dt.date) -> None:
 
 
 def _failure(exc: BaseException) -> str:
-    return f"failed: {type(exc).__name__}: {exc}"
+    return f"failed: {type(exc).__name__}: {describe(exc)}"
 
 
 def pull_all(

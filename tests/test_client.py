@@ -148,16 +148,24 @@ def test_campaign_list_fans_out_with_a_campaign_id_column():
     assert len(rec.requests) == 2
 
 
-def test_one_failed_part_raises_naming_the_part():
+@pytest.mark.parametrize("workers", [1, 4])
+def test_a_failed_part_keeps_its_type_and_names_the_part(workers):
     def handler(request):
         if request.url.params["campaign_id"] == UUID_B:
             return json_response({"message": "gone"}, 404)
         return json_response([])
 
-    client, _ = make_client(handler)
-    with pytest.raises(errors.FanOutError, match=UUID_B) as info:
-        client.campaigns.analytics_daily(campaign_id=[UUID_A, UUID_B])
-    assert isinstance(info.value.__cause__, errors.NotFoundError)
+    client, _ = make_client(handler, max_workers=workers)
+    with pytest.raises(errors.NotFoundError) as one:
+        client.campaigns.analytics_daily(campaign_id=UUID_B)
+    assert one.value.part is None and not getattr(one.value, "__notes__", [])
+    with pytest.raises(errors.NotFoundError) as many:
+        client.campaigns.analytics_daily(campaign_id=[UUID_A, UUID_B, UUID_A.replace("a", "c")])
+    assert many.value.status == 404 and "gone" in str(many.value)
+    assert many.value.__notes__ == [
+        f"while fetching campaign_id={UUID_B} (one of 3 parts; no partial result is returned)"]
+    assert many.value.part.columns == {"campaign_id": UUID_B}
+    assert errors.describe(many.value).endswith(many.value.__notes__[0])
 
 
 def test_named_methods_mirror_the_table():

@@ -19,6 +19,7 @@ from instantly_nb.errors import (
 )
 from instantly_nb.exits import EXIT_CODES, exit_code, help_text, use_demo
 from instantly_nb.report.cli import build_parser as report_parser
+from instantly_nb.report.runner import classify
 
 
 def test_use_demo_needs_the_flag_or_a_terminal() -> None:
@@ -65,3 +66,19 @@ def test_pull_without_a_key_outside_a_terminal_stops_with_code_2(tmp_path: Path)
     assert done.returncode == 2, done.stderr
     assert "INSTANTLY_API_KEY is not set" in done.stderr
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize(("error", "kind"), [
+    ("AuthenticationError", "auth"), ("PaymentRequiredError", "auth"),
+    (PermissionDeniedError, "auth"), ("BlockedRequestError", "failed"),
+    ("ConfigurationError", "config"), (NotFoundError, "failed"), ("ServerError", "failed"),
+    ("KeyError", "failed"), ("NoSuchName", "failed"), (ValueError, "failed"),
+])
+def test_report_runs_sort_errors_by_type(error: type[BaseException] | str, kind: str) -> None:
+    assert classify(error) == kind
+
+
+def test_a_refused_part_of_a_fan_out_still_stops_the_report() -> None:
+    error = _api(AuthenticationError, 401)
+    error.add_note("while fetching campaign_id=c2 (one of 3 parts; no partial result is returned)")
+    assert classify(type(error)) == "auth" and exit_code(error) == 3

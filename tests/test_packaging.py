@@ -26,7 +26,7 @@ def test_public_names_exist_and_are_documented_in_the_readme():
     for name in instantly_nb.__all__:
         assert hasattr(instantly_nb, name), name
     for name in ("Client", "Workspaces", "connect", "explore", "ENDPOINTS", "Store",
-                 "ParameterError", "AuthenticationError", "FanOutError", "ResponseShapeError"):
+                 "ParameterError", "AuthenticationError", "NotFoundError", "ResponseShapeError"):
         assert name in readme, f"{name} is public but the README does not mention it"
     from instantly_nb import metrics
 

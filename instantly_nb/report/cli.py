@@ -213,7 +213,7 @@ def _probe(key: str, base_url: str | None) -> tuple[int | None, str | None]:
     try:
         return None, sources.probe_workspace(key, base_url)
     except InstantlyError as exc:
-        kind = classify(type(exc).__name__, str(exc))
+        kind = classify(type(exc))
         if kind != "failed":
             return _refused(kind, "workspaces.current", str(exc)), None
         log.warning("could not read the workspace name (%s); running the notebooks anyway", exc)

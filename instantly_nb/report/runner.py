@@ -24,8 +24,6 @@ from typing import Any
 from .mime import REPORT_ENV, SETUP_TAG
 
 __all__ = [
-    "AUTH_ERROR_NAMES",
-    "CONFIG_ERROR_NAMES",
     "REDACTED",
     "NotebookRun",
     "classify",
@@ -40,14 +38,6 @@ log = logging.getLogger("instantly_nb.report")
 _kernel_log = logging.getLogger("instantly_nb.report.kernel")
 _kernel_log.setLevel(logging.WARNING)
 
-#: Exception names raised in a notebook that mean "the key cannot read this workspace".
-AUTH_ERROR_NAMES = frozenset(
-    {"AuthenticationError", "PermissionDeniedError", "PaymentRequiredError"}
-)
-#: Exception names that mean "the toolkit is not configured" (e.g. no key at all).
-CONFIG_ERROR_NAMES = frozenset({"ConfigurationError"})
-# Wrapping errors (e.g. a failed fan-out) quote the status of the answer they wrap.
-_AUTH_STATUS = re.compile(r"\banswered 40[123]\b")
 REDACTED = "[redacted]"
 # What may separate two pieces of a secret printed in parts: spaces, line breaks, quotes.
 _GAP = r"""[\s'"]*"""
@@ -215,13 +205,20 @@ def _kernel_config(sockets: Path) -> Any:
     return config
 
 
-def classify(ename: str, evalue: str) -> str:
-    """``"auth"``, ``"config"`` or ``"failed"`` for an exception name and message."""
-    if ename in AUTH_ERROR_NAMES or _AUTH_STATUS.search(evalue):
-        return "auth"
-    if ename in CONFIG_ERROR_NAMES:
-        return "config"
-    return "failed"
+def classify(error: type[BaseException] | str) -> str:
+    """``"auth"``, ``"config"`` or ``"failed"`` for an exception type, or for the name a kernel
+    reports of one (a name of :mod:`instantly_nb.errors`; any other name is ``"failed"``).
+
+    The type decides, never the message: the key was refused (401, 402, 403 from the API), the
+    toolkit is not configured, or something else failed -- see :func:`instantly_nb.exits.exit_code`.
+    """
+    from instantly_nb import errors
+    from instantly_nb.exits import EXIT_AUTH, EXIT_CONFIG, exit_code
+
+    kind = error if isinstance(error, type) else getattr(errors, error, None)
+    if not (isinstance(kind, type) and issubclass(kind, errors.InstantlyError)):
+        return "failed"
+    return {EXIT_AUTH: "auth", EXIT_CONFIG: "config"}.get(exit_code(kind), "failed")
 
 
 def run_notebook(
@@ -268,7 +265,7 @@ def run_notebook(
             )
             client.execute(env=dict(env))
     except CellExecutionError as exc:
-        failure, kind = f"{exc.ename}: {exc.evalue}", classify(exc.ename, exc.evalue)
+        failure, kind = f"{exc.ename}: {exc.evalue}", classify(exc.ename)
     except CellTimeoutError:
         failure, kind = f"a cell ran longer than {timeout} s (raise --timeout)", "failed"
     except DeadKernelError as exc:
