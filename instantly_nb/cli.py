@@ -83,6 +83,7 @@ def _endpoints(_args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``instantly-nb``; returns the exit code (see :mod:`instantly_nb.exits`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "report":
         from .report.cli import main as report_main

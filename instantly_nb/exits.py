@@ -64,6 +64,7 @@ def exit_code(error: BaseException | type[BaseException]) -> int:
 
 
 def demo_notice() -> str:
+    """The line a terminal run without a key prints before it reads the demo workspace."""
     return (f"{KEY_ENV} is not set: reading the embedded DEMO workspace (invented data). "
             "Pass --demo to say so, or set the key to read your workspace.")
 

@@ -31,6 +31,7 @@ class Fetcher(Protocol):
 
 
 def resource_names() -> list[str]:
+    """The resources of the endpoint table (``campaigns``, ``accounts``, ...), sorted."""
     return sorted({name.split(".", 1)[0] for name in ENDPOINTS})
 
 

@@ -53,6 +53,7 @@ def open_workspaces(path: str, demo: bool, size: str = "default", today: Any = N
 
 
 def pull_workspaces(args: argparse.Namespace) -> int:
+    """``instantly-nb pull --workspaces FILE``: every workspace side by side; the exit code."""
     with open_workspaces(args.workspaces, args.demo, args.demo_size, only=args.only) as ws:
         summary = ws.pull(args.out, days=args.days, workers=args.workers)
     with pl.Config(tbl_rows=1000, tbl_hide_dataframe_shape=True, tbl_width_chars=160,

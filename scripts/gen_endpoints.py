@@ -4,7 +4,8 @@ Usage (from the repository root)::
 
     python scripts/gen_endpoints.py [SPEC] [--check]
 
-``SPEC`` defaults to ``../shared/api/instantly-api-v2.openapi.json``. ``--check`` writes nothing
+``SPEC`` defaults to ``$INSTANTLY_NB_SPEC``, else ``shared/api/instantly-api-v2.openapi.json`` in
+the nearest folder above the repository that has it (:func:`find_spec`). ``--check`` writes nothing
 and exits 1 when a committed file differs from what the spec gives.
 
 What the generator decides (facts come from the spec, choices are listed here):
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -40,7 +42,23 @@ from instantly_nb import endpoint_facts as facts
 from instantly_nb.spec import csv_column
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SPEC = ROOT.parent / "shared" / "api" / "instantly-api-v2.openapi.json"
+SPEC_ENV = "INSTANTLY_NB_SPEC"
+SPEC_PATH = Path("shared") / "api" / "instantly-api-v2.openapi.json"
+
+
+def find_spec() -> Path:
+    """The OpenAPI document: ``$INSTANTLY_NB_SPEC``, else ``shared/api/...`` in the nearest folder
+    above the repository that has one (the path is returned even when no such file exists)."""
+    given = os.environ.get(SPEC_ENV)
+    if given:
+        return Path(given).expanduser()
+    for folder in ROOT.parents:
+        if (folder / SPEC_PATH).is_file():
+            return folder / SPEC_PATH
+    return ROOT.parent / SPEC_PATH
+
+
+DEFAULT_SPEC = find_spec()
 MODULE = ROOT / "instantly_nb" / "endpoints.py"
 DOC = ROOT / "docs" / "ENDPOINTS.md"
 

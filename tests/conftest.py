@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 FAKE_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
 
 # Debian's chromium (installed by `make browser`), started so that it never reaches the network.
@@ -20,6 +21,36 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("gen_endpoints", REPO / "scripts/gen_endpoints.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GENERATOR = _generator()
+#: The shared reference folder (``shared/``) beside the repository, where the OpenAPI document is.
+SPEC = GENERATOR.find_spec()
+SHARED = SPEC.parent.parent
+
+
+def shared_input(path: Path) -> Path:
+    """``path`` (an input from the shared reference folder), or stop the test loudly.
+
+    In CI (``CI=true``) a missing input fails the run: a checkout without it must not pass
+    without checking. Locally the test is skipped with the reason and the way to fix it.
+    """
+    if path.is_file():
+        return path
+    message = (f"MISSING SHARED INPUT {path}: the tests that check against it cannot run. Put the "
+               f"shared reference folder beside the repository or set {GENERATOR.SPEC_ENV} to "
+               "the OpenAPI document.")
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def require_chromium() -> None:

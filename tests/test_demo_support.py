@@ -18,10 +18,9 @@ from instantly_nb.demo import DEMO_KEY, DemoServer
 from instantly_nb.demo.examples import split_params
 from instantly_nb.endpoints import ENDPOINTS
 
-from .conftest import SHARED
+from .conftest import SHARED, SPEC, shared_input
 
 TODAY = "2026-11-20"
-SPEC = SHARED / "api" / "instantly-api-v2.openapi.json"
 SEED_DOC = SHARED / "seed" / "instantly-api-v2-analytics.txt"
 
 
@@ -62,7 +61,7 @@ def walk(client: httpx.Client, name: str, params: dict[str, Any] | None = None,
 
 @cache
 def _registry() -> Registry:
-    spec = json.loads(SPEC.read_text())
+    spec = json.loads(shared_input(SPEC).read_text())
     return Registry().with_resource("urn:spec", Resource.from_contents(
         spec, default_specification=DRAFT202012))
 
@@ -79,5 +78,5 @@ def response_validator(name: str, status: int = 200) -> Draft202012Validator:
 
 def seed_example(opening: str) -> Any:
     """The JSON example of the seed document that starts with ``opening``."""
-    text = SEED_DOC.read_text()
+    text = shared_input(SEED_DOC).read_text()
     return json.JSONDecoder().raw_decode(text[text.index(opening):])[0]

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from instantly_nb.endpoints import ENDPOINTS, WRITE_OPERATIONS
 from instantly_nb.spec import DTYPES
 
+from .conftest import GENERATOR, SPEC, shared_input
+
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT.parent / "shared" / "api" / "instantly-api-v2.openapi.json"
-needs_spec = pytest.mark.skipif(
-    not SPEC.is_file(), reason=f"the OpenAPI document is not beside the repository ({SPEC})")
 
 READ_POSTS = {
     "/api/v2/accounts/warmup-analytics", "/api/v2/accounts/test/vitals",
@@ -32,19 +29,14 @@ READ_POSTS = {
 
 @pytest.fixture(scope="module")
 def operations() -> set[tuple[str, str]]:
-    if not SPEC.is_file():
-        pytest.skip(f"the OpenAPI document is not beside the repository ({SPEC})")
-    doc = json.loads(SPEC.read_text(encoding="utf-8"))
+    doc = json.loads(shared_input(SPEC).read_text(encoding="utf-8"))
     return {(m.upper(), p) for p, item in doc["paths"].items() for m in item
             if m in ("get", "post", "put", "patch", "delete")}
 
 
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_endpoints", ROOT / "scripts/gen_endpoints.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def spec() -> Path:
+    return shared_input(SPEC)
 
 
 def test_79_unique_names_keyed_by_their_own_name():
@@ -75,17 +67,14 @@ def test_entries_and_write_operations_cover_the_spec_once(operations):
     assert set(table) | set(WRITE_OPERATIONS) == operations
 
 
-@needs_spec
-def test_committed_module_and_doc_match_a_fresh_generation():
-    module_text, doc_text = _generator().render(SPEC)
+def test_committed_module_and_doc_match_a_fresh_generation(spec):
+    module_text, doc_text = GENERATOR.render(spec)
     assert (ROOT / "instantly_nb" / "endpoints.py").read_text(encoding="utf-8") == module_text
     assert (ROOT / "docs" / "ENDPOINTS.md").read_text(encoding="utf-8") == doc_text
 
 
-@needs_spec
-def test_generation_is_deterministic():
-    gen = _generator()
-    assert gen.render(SPEC) == gen.render(SPEC)
+def test_generation_is_deterministic(spec):
+    assert GENERATOR.render(spec) == GENERATOR.render(spec)
 
 
 def test_page_limits():
@@ -160,8 +149,25 @@ def test_scopes_are_parsed_as_scope_strings():
     assert ENDPOINTS["campaigns.analytics"].scopes == ()
 
 
-def test_check_mode_reports_up_to_date(capsys):
-    if not SPEC.is_file():
-        pytest.skip(f"the OpenAPI document is not beside the repository ({SPEC})")
-    assert _generator().main([str(SPEC), "--check"]) == 0
+def test_check_mode_reports_up_to_date(spec, capsys):
+    assert GENERATOR.main([str(spec), "--check"]) == 0
     assert capsys.readouterr().out == ""
+
+
+def test_a_missing_shared_input_fails_in_ci_and_skips_loudly_elsewhere(tmp_path, monkeypatch):
+    missing = tmp_path / "shared" / "api" / "instantly-api-v2.openapi.json"
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="MISSING SHARED INPUT"):
+        shared_input(missing)
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="MISSING SHARED INPUT .*INSTANTLY_NB_SPEC"):
+        shared_input(missing)
+    missing.parent.mkdir(parents=True)
+    missing.write_text("{}")
+    assert shared_input(missing) == missing
+
+
+def test_the_spec_path_is_found_once(monkeypatch, tmp_path):
+    assert SPEC == GENERATOR.DEFAULT_SPEC
+    monkeypatch.setenv("INSTANTLY_NB_SPEC", str(tmp_path / "spec.json"))
+    assert GENERATOR.find_spec() == tmp_path / "spec.json"

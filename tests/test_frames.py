@@ -17,6 +17,8 @@ from instantly_nb.endpoints import ENDPOINTS
 from instantly_nb.errors import ResponseShapeError, UnknownEndpointError
 from instantly_nb.spec import Field
 
+from .conftest import SPEC, shared_input
+
 FIXTURES = Path(__file__).parent / "fixtures" / "frames"
 
 
@@ -326,10 +328,7 @@ def test_frame_columns_are_the_table_columns(name):
 
 
 def test_warmup_summary_view_has_the_spec_totals():
-    spec = Path(__file__).resolve().parents[2] / "shared" / "api" / "instantly-api-v2.openapi.json"
-    if not spec.is_file():
-        pytest.skip(f"the OpenAPI document is not beside the repository ({spec})")
-    doc = json.loads(spec.read_text(encoding="utf-8"))
+    doc = json.loads(shared_input(SPEC).read_text(encoding="utf-8"))
     answer = doc["paths"]["/api/v2/accounts/warmup-analytics"]["post"]["responses"]["200"]
     totals = answer["content"]["application/json"]["schema"]["properties"]["aggregate_data"]
     view = endpoint_facts.VIEWS["accounts.warmup_summary"]

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+import re
 import tomllib
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 import instantly_nb
+from instantly_nb import metrics
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -21,15 +29,27 @@ def test_every_subpackage_is_listed_for_the_wheel():
         "workspace_tour"]
 
 
-def test_public_names_exist_and_are_documented_in_the_readme():
-    readme = (REPO / "README.md").read_text()
-    for name in instantly_nb.__all__:
-        assert hasattr(instantly_nb, name), name
-    for name in ("Client", "Workspaces", "connect", "explore", "ENDPOINTS", "Store",
-                 "ParameterError", "AuthenticationError", "NotFoundError", "ResponseShapeError"):
-        assert name in readme, f"{name} is public but the README does not mention it"
-    from instantly_nb import metrics
+def _public_modules() -> list[ModuleType]:
+    names = [m.name for m in pkgutil.walk_packages(instantly_nb.__path__, "instantly_nb.")
+             if not m.name.endswith("__main__")]  # (running a __main__ starts a server)
+    return [instantly_nb, *map(importlib.import_module, names)]
 
-    for name in metrics.__all__:
-        if not name.isupper() and name[0].islower():
-            assert f"metrics.{name}" in readme or name in readme, f"metrics.{name} undocumented"
+
+def test_every_public_name_exists_and_has_a_docstring():
+    undocumented = []
+    for module in _public_modules():
+        for name in getattr(module, "__all__", ()):
+            assert hasattr(module, name), f"{module.__name__}.__all__ lists {name}, which is missing"
+            obj = getattr(module, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and not inspect.getdoc(obj):
+                undocumented.append(f"{module.__name__}.{name}")
+    assert undocumented == []
+
+
+@pytest.mark.parametrize("module", [instantly_nb, metrics], ids=lambda m: m.__name__)
+def test_every_public_name_of_the_package_is_in_the_docs(module: ModuleType):
+    docs = "\n".join(p.read_text(encoding="utf-8")
+                     for p in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))])
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", docs))
+    missing = [n for n in module.__all__ if not n.startswith("__") and n not in words]
+    assert missing == [], f"public names of {module.__name__} the README and docs/ never mention"

@@ -16,6 +16,7 @@ __all__ = ["build_parser", "main", "parse_faults"]
 
 
 def build_parser(prog: str = "python -m instantly_nb.demo") -> argparse.ArgumentParser:
+    """The argument parser of the demo server command."""
     p = argparse.ArgumentParser(prog=prog, description="Serve the instantly_nb demo workspace "
                                 "(a local Instantly API V2) on 127.0.0.1.")
     p.add_argument("--port", type=int, default=0, help="port to listen on (0 = any free port)")

@@ -65,6 +65,7 @@ def iso_ms(ms: int | np.integer) -> str:
 
 
 def iso_date(day: dt.date) -> str:
+    """``YYYY-MM-DD`` text of a day, as the API writes dates."""
     return day.isoformat()
 
 

@@ -40,6 +40,7 @@ class ApiError(Exception):
 
 
 def envelope(status: int, message: str) -> dict[str, Any]:
+    """The JSON body of an error answer (``statusCode``, ``error``, ``message``)."""
     return {"statusCode": status, "error": REASONS.get(status, "Error"), "message": message}
 
 
