@@ -20,6 +20,7 @@ def _int(expr: pl.Expr) -> pl.Expr:
 
 
 def health_low() -> pl.Expr:
+    """The sentence of the low-health rule (little warmup mail reached the inbox)."""
     return (pl.col("email") + ": only " + _pct(pl.col("window_inbox_rate"))
             + " of its warmup mail reached the inbox in the last "
             + _int(pl.col("window_days")) + " days (" + _int(pl.col("window_inbox")) + " of "
@@ -28,6 +29,7 @@ def health_low() -> pl.Expr:
 
 
 def health_falling(days: int) -> pl.Expr:
+    """The sentence of the falling-health rule (inbox share fell over ``days`` days)."""
     return (pl.col("email") + ": the share of its warmup mail reaching the inbox fell from "
             + _pct(pl.col("_early_rate")) + " to " + _pct(pl.col("_late_rate"))
             + f" over the last {days} days. Watch it, and lower its daily volume if it keeps "
@@ -35,6 +37,7 @@ def health_falling(days: int) -> pl.Expr:
 
 
 def spam_placement() -> pl.Expr:
+    """The sentence of the spam-placement rule."""
     return (pl.col("email") + ": " + _pct(pl.col("window_spam_rate"))
             + " of its warmup mail went to spam in the last " + _int(pl.col("window_days"))
             + " days (" + _int(pl.col("window_spam")) + " of " + _int(pl.col("_placed"))
@@ -43,6 +46,7 @@ def spam_placement() -> pl.Expr:
 
 
 def bounce() -> pl.Expr:
+    """The sentence of the bounce-rate rule."""
     return (pl.col("email") + ": " + _pct(pl.col("window_bounce_rate"), 1)
             + " of its campaign e-mails bounced in the last " + _int(pl.col("window_days"))
             + " days (" + _int(pl.col("window_bounced")) + " of " + _int(pl.col("window_sent"))
@@ -50,6 +54,7 @@ def bounce() -> pl.Expr:
 
 
 def volume_near_limit() -> pl.Expr:
+    """The sentence of the volume-near-daily-limit rule."""
     return (pl.col("email") + ": it sends close to its daily limit of "
             + _int(pl.col("daily_limit")) + " every day. Add sending accounts or lower the "
               "campaign volume so mail is not held back.")
