@@ -17,8 +17,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ..errors import InstantlyError
@@ -60,9 +61,8 @@ def _rows(ws: Any, plan: Plan, files: dict[str, str]) -> tuple[list[dict[str, An
 
 
 def _client_reports(ws: Any, plan: Plan, keys: Mapping[str, str], environ: Mapping[str, str],
-                    server: Any, secret_filter: Any) -> dict[str, int]:
+                    server: Any, secret_filter: Any, run_plan: Callable[..., int]) -> dict[str, int]:
     from ..settings import format_pacing
-    from .cli import run_plan
 
     pacing = format_pacing(server.client_pacing()) if server is not None else None
     codes = {}
@@ -88,24 +88,29 @@ def _portfolio_page(rows: list[dict[str, Any]], datas: list[Any], plan: Plan, de
                          definitions=sources.metrics_definitions())
 
 
-def run_agency(args: argparse.Namespace, environ: dict[str, str], secret_filter: Any) -> int:
-    """Write the portfolio page and every client's report; return the exit code."""
+def run_agency(args: argparse.Namespace, environ: dict[str, str], secret_filter: Any, *,
+               run_plan: Callable[..., int], write: Callable[[Path, str], None]) -> int:
+    """Write the portfolio page and every client's report; return the exit code.
+
+    ``run_plan`` writes one client's report and ``write`` a page (those of
+    :mod:`instantly_nb.report.cli`, which calls this).
+    """
     from ..errors import ConfigurationError
     from ..exits import EXIT_CONFIG
 
     try:
-        return _run(args, environ, secret_filter)
+        return _run(args, environ, secret_filter, run_plan, write)
     except ConfigurationError as exc:
         log.error("%s", exc)
         return EXIT_CONFIG
 
 
-def _run(args: argparse.Namespace, environ: dict[str, str], secret_filter: Any) -> int:
+def _run(args: argparse.Namespace, environ: dict[str, str], secret_filter: Any,
+         run_plan: Callable[..., int], write: Callable[[Path, str], None]) -> int:
     from ..exits import EXIT_FAILED, EXIT_OK
     from ..settings import KEY_ENV
     from ..workspaces_cli import open_workspaces
     from ..workspaces_file import demo_keys, read_workspaces_file, resolve_keys
-    from .cli import _write
     from .plan import make_plan
     from .runner import scrub
 
@@ -118,7 +123,7 @@ def _run(args: argparse.Namespace, environ: dict[str, str], secret_filter: Any) 
         keys = resolve_keys(entries, environ, demo_keys(entries) if server is not None else None)
         secret_filter.secrets.extend(keys.values())
         files = {wid: report_filename(plan.window, prefix=f"{plan.name}-{wid}") for wid in ws.clients}
-        codes = _client_reports(ws, plan, keys, environ, server, secret_filter)
+        codes = _client_reports(ws, plan, keys, environ, server, secret_filter, run_plan)
         rows, datas = _rows(ws, plan, files)
     for row in rows:
         code = codes.get(row["id"], EXIT_OK)
@@ -129,7 +134,7 @@ def _run(args: argparse.Namespace, environ: dict[str, str], secret_filter: Any) 
         log.error("internal error: an API key reached the portfolio page; nothing was written")
         return EXIT_FAILED
     target = plan.out_dir / report_filename(plan.window, prefix=f"{plan.name}-portfolio")
-    _write(target, html)
+    write(target, html)
     print(target.resolve())
     failed = [r["client"] for r in rows if r["status"] != "ok"]
     if failed:

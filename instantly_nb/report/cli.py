@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workspaces:
             from .agency import run_agency
 
-            return run_agency(args, environ, secret_filter)
+            return run_agency(args, environ, secret_filter, run_plan=run_plan, write=_write)
         plan = make_plan(args, environ)
         return run_plan(plan, environ, secret_filter, pdf=args.pdf, email=args.email)
     except UsageError as exc:
