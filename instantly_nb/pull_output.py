@@ -69,10 +69,9 @@ class PullOutput:
                 f"{self.folder} holds files that a pull did not write; a pull replaces its "
                 "output folder as a whole, so pass a new or empty folder (or the folder of an "
                 "earlier pull).")
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(dir=self.folder.parent,
-                                             prefix=f".{self.folder.name}.pull-"))
-        self.generation = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+        self.generation = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(4)
+        # created on first use: a pull that fails before its first frame leaves nothing behind
+        self.staging = self.folder.parent / f".{self.folder.name}.pull-{self.generation}"
 
     @property
     def snapshots(self) -> Path:
@@ -81,6 +80,7 @@ class PullOutput:
 
     def path(self, name: str) -> Path:
         """The staging path of one output file."""
+        self.staging.mkdir(parents=True, exist_ok=True)
         return self.staging / name
 
     def had_previous(self) -> bool:
@@ -94,7 +94,7 @@ class PullOutput:
             "window": {"start": window[0].isoformat(), "end": window[1].isoformat()},
             "files": {name: {"rows": rows} for name, rows in sorted(files.items())},
         }
-        (self.staging / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        self.path(MANIFEST).write_text(json.dumps(manifest, indent=1))
         if (self.folder / SNAPSHOTS).is_dir():
             os.replace(self.folder / SNAPSHOTS, self.staging / SNAPSHOTS)
         if self.folder.exists():
