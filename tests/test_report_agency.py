@@ -53,3 +53,14 @@ def test_portfolio_rows_rank_best_first_and_failed_last():
     assert ranked["client"].to_list() == ["a", "b", "d", "c", "X"]
     assert ranked.schema["winners"] == pl.List(pl.String)
     assert re.match("failed", ranked["status"][-1])
+
+
+def test_alerted_accounts_are_grouped_per_account_and_named_by_client():
+    from instantly_nb.report.portfolio import ClientData, alerted_accounts
+
+    alerts = pl.DataFrame({"email": ["a@x.example", "a@x.example", "b@x.example"],
+                           "message": ["m1", "m2", "m3"], "sentence": ["s1", None, "s3"]})
+    data = ClientData(pl.DataFrame(), pl.DataFrame(), pl.DataFrame(), alerts, client="Alpha Ltd")
+    assert alerted_accounts(data) == [
+        {"email": "Alpha Ltd: a@x.example", "reasons": ["s1", "m2"]},
+        {"email": "Alpha Ltd: b@x.example", "reasons": ["s3"]}]

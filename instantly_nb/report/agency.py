@@ -55,6 +55,7 @@ def _rows(ws: Any, plan: Plan, files: dict[str, str]) -> tuple[list[dict[str, An
         except InstantlyError as exc:
             rows.append(failed_row(wid, name, f"failed: {type(exc).__name__}: {exc}"))
             continue
+        data.client = name
         datas.append(data)
         rows.append(client_row(wid, name, data, files[wid]))
     return rows, datas

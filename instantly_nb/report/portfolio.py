@@ -55,6 +55,7 @@ class ClientData:
     ab: pl.DataFrame
     alerts: pl.DataFrame
     names: dict[str, str] = field(default_factory=dict)
+    client: str = ""
 
 
 def load_client(client: Any, window: Window) -> ClientData:
@@ -131,19 +132,19 @@ def rank(rows: list[dict[str, Any]]) -> pl.DataFrame:
                       descending=[False, True], nulls_last=True)
 
 
-def _figure(key: str, label: str, unit: str, value: Any, previous: Any) -> dict[str, Any]:
+def _figure(key: str, label: str, unit: str, value: Any, previous: Any, noise: bool) -> dict[str, Any]:
     rdef = RATES.get(key)
     return {"key": key, "label": label, "unit": unit, "value": value, "previous": previous,
-            "noise": False, "definition": rdef.definition() if rdef else "Emails sent."}
+            "noise": bool(noise), "definition": rdef.definition() if rdef else "Emails sent."}
 
 
 def _headline(frame: pl.DataFrame, pooled: dict[str, Any], window: Window) -> dict[str, Any]:
     prev_start, prev_end = previous_window(window)
     ok = frame.filter(pl.col("status") == "ok")
     figures = [_figure("sent", "Emails sent, all clients", "count", pooled["sends"],
-                       pooled["sends_previous"])]
+                       pooled["sends_previous"], pooled["sends_noise"])]
     figures += [_figure(k, f"{label}, all clients", "rate", pooled[f"{k}_rate"],
-                        pooled[f"{k}_previous"]) for k, label in SHOWN]
+                        pooled[f"{k}_previous"], pooled[f"{k}_noise"]) for k, label in SHOWN]
     actions = []
     if ok.height:
         best, worst = ok.row(0, named=True), ok.row(ok.height - 1, named=True)
@@ -152,18 +153,60 @@ def _headline(frame: pl.DataFrame, pooled: dict[str, Any], window: Window) -> di
     actions += [f"{r['client']}: no data ({r['status']})." for r in failed.iter_rows(named=True)]
     return {"period": {"start": window.start.isoformat(), "end": window.end.isoformat()},
             "previous": {"start": prev_start.isoformat(), "end": prev_end.isoformat()},
-            "figures": figures, "actions": actions}
+            "figures": figures, "actions": actions, "winners": pooled.get("winners", []),
+            "accounts": pooled.get("accounts", [])}
+
+
+def _counts(frame: pl.DataFrame, name: str) -> tuple[float, float]:
+    if frame.is_empty():
+        return 0.0, 0.0
+    row = metrics.rate(frame, name).row(0, named=True)
+    return float(row["numerator"] or 0.0), float(row["denominator"] or 0.0)
 
 
 def pooled(datas: list[ClientData]) -> dict[str, Any]:
-    """All clients' counts pooled (sums of numerators over sums of denominators)."""
+    """All clients' counts pooled (sums of numerators over sums of denominators), whether each
+    change is within noise, and the A/B winners and alerted accounts of every client."""
+    from scipy import stats as sps
+
+    from ..metrics.stats import compare_2prop
+
     cur = pl.concat([d.current for d in datas], how="diagonal_relaxed") if datas else pl.DataFrame()
     prev = pl.concat([d.previous for d in datas], how="diagonal_relaxed") if datas else pl.DataFrame()
-    out: dict[str, Any] = {"sends": _sends(cur), "sends_previous": _sends(prev)}
+    now, before = _sends(cur), _sends(prev)
+    out: dict[str, Any] = {"sends": now, "sends_previous": before, "sends_noise":
+                           now + before == 0 or sps.binomtest(now, now + before, 0.5).pvalue >= 0.05}
     for key, _label in SHOWN:
         out[f"{key}_rate"] = _rate(cur, key)[0]
         out[f"{key}_previous"] = _rate(prev, key)[0]
+        (x1, n1), (x2, n2) = _counts(cur, key), _counts(prev, key)
+        out[f"{key}_noise"] = not (n1 and n2) or compare_2prop(x1, n1, x2, n2)[1] >= 0.05
+    out["winners"] = [w for d in datas for w in winner_items(d)]
+    out["accounts"] = [a for d in datas for a in alerted_accounts(d)][:ACCOUNTS_SHOWN]
     return out
+
+
+ACCOUNTS_SHOWN = 6
+
+
+def alerted_accounts(data: ClientData) -> list[dict[str, Any]]:
+    """One entry per alerted account of the client, its alerts' sentences as reasons."""
+    if data.alerts.is_empty():
+        return []
+    reasons: dict[str, list[str]] = {}
+    for r in data.alerts.iter_rows(named=True):
+        reasons.setdefault(str(r["email"]), []).append(str(r.get("sentence") or r["message"]))
+    return [{"email": f"{data.client}: {email}", "reasons": texts} for email, texts in reasons.items()]
+
+
+def winner_items(data: ClientData) -> list[dict[str, Any]]:
+    """The client's A/B winners in the headline's shape (campaign names carry the client)."""
+    if data.ab.is_empty() or "verdict" not in data.ab.columns:
+        return []
+    won = data.ab.filter(pl.col("verdict") == "winner")
+    return [{"campaign": f"{data.client}: {data.names.get(r['campaign_id'], r['campaign_id'])}",
+             "step": r["step"], "variant": r["variant_label"], "lift": r["lift_rel"]}
+            for r in won.iter_rows(named=True)]
 
 
 def _display(data: dict[str, Any], text: str) -> dict[str, Any]:
