@@ -28,6 +28,7 @@ import importlib.metadata
 import json
 import logging
 import random
+import threading
 import time
 import types
 import urllib.request
@@ -62,6 +63,9 @@ RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # Requests sent on behalf of the current task (a pull step, say), across the threads it fans out
 # to: fan-out copies the context into its workers, so each step counts only its own requests.
 _tally: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("instantly_nb_tally", default=None)
+# Every counter a request updates (a client's requests_sent and latency, the task's tally) is
+# shared by the threads of a fan-out: ``+=`` is a read and a write, so they change under one lock.
+_COUNTERS = threading.Lock()
 
 
 class count_requests:  # noqa: N801 - used as a context manager, like a function
@@ -197,6 +201,19 @@ class Requester:
                 "instantly_nb sends only the read operations listed there."
             )
 
+    # -- counters shared by the threads of a fan-out -----------------------------------------
+    def _count_request(self) -> None:
+        cell = _tally.get()
+        with _COUNTERS:
+            self.requests_sent += 1
+            if cell is not None:
+                cell[0] += 1
+
+    def _observe_latency(self, seconds: float) -> None:
+        """Moving average of the round trip (sizes the fan-out pool)."""
+        with _COUNTERS:
+            self.latency += 0.1 * (seconds - self.latency)
+
     # -- the request function -------------------------------------------------------------
     def send(
         self,
@@ -224,10 +241,7 @@ class Requester:
             check_cancelled()
             wait: float | None = None
             try:
-                self.requests_sent += 1
-                cell = _tally.get()
-                if cell is not None:
-                    cell[0] += 1
+                self._count_request()
                 started = time.monotonic()
                 response = self._http.request(
                     endpoint.method,
@@ -235,7 +249,7 @@ class Requester:
                     params=_query_items(query),
                     json=dict(body or {}) if endpoint.method == "POST" else None,
                 )
-                self.latency += 0.1 * (time.monotonic() - started - self.latency)
+                self._observe_latency(time.monotonic() - started)
             except httpx.TimeoutException as exc:
                 failure: Exception = errors.TimeoutError(
                     f"{endpoint.method} {display} timed out ({type(exc).__name__}) after "
