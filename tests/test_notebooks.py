@@ -135,7 +135,7 @@ def test_check_notices_a_stale_notebook(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def server() -> Any:
     """One demo server for the module; it only accepts the fake key (and its own extra keys)."""
-    with DemoServer(size="default", seed=7, key=FAKE_KEY, latency_ms=0, speedup=50) as running:
+    with DemoServer(size="tiny", seed=7, key=FAKE_KEY, latency_ms=0, speedup=50) as running:
         yield running
 
 
