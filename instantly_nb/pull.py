@@ -48,7 +48,7 @@ from .pull_output import PullOutput
 from .scope import cancellable, check_cancelled, using_store
 from .store import Store
 
-__all__ = ["pull", "Step", "SWEEP", "Workspace"]
+__all__ = ["pull", "Step", "SWEEP", "Pullable"]
 
 log = logging.getLogger("instantly_nb.pull")
 
@@ -57,7 +57,7 @@ FATAL = (AuthenticationError, PaymentRequiredError)
 GRACE_SECONDS = 1.0  # how long an interrupted pull waits for its steps to wind down
 
 
-class Workspace(Protocol):
+class Pullable(Protocol):
     """What the sweep needs of a client (a :class:`~instantly_nb.Client` is one)."""
 
     store: Store | None
@@ -164,7 +164,7 @@ def _empty_fanout(params: Mapping[str, Any]) -> bool:
 
 
 def pull(
-    client: Workspace,
+    client: Pullable,
     out: str | os.PathLike[str] | None = None,
     *,
     days: int = 90,

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import ConfigurationError
 from .scope import interruptible_sleep
-from .throttle import DEFAULT_ENDPOINT_WINDOWS, Throttle, Window
+from .throttle import DEFAULT_ENDPOINT_WINDOWS, RateWindow, Throttle
 
 __all__ = ["DEFAULT_BASE_URL", "KEY_ENV", "URL_ENV", "PACING_ENV", "CACHE_ENV", "api_key",
            "base_url", "default_cache_dir", "format_pacing", "make_throttle", "parse_pacing"]
@@ -64,8 +64,8 @@ def make_throttle(rate_per_second: int | None, rate_per_minute: int | None,
     if endpoint_per_minute is not None:
         per_minute = dict(endpoint_per_minute)
     return Throttle(
-        (Window(rate_per_second, 1.0), Window(rate_per_minute, 60.0)),
-        {name: (Window(n, 60.0),) for name, n in per_minute.items()},
+        (RateWindow(rate_per_second, 1.0), RateWindow(rate_per_minute, 60.0)),
+        {name: (RateWindow(n, 60.0),) for name, n in per_minute.items()},
         sleep=interruptible_sleep,
     )
 

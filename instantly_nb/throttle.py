@@ -27,12 +27,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-__all__ = ["Throttle", "Window", "DEFAULT_WINDOWS", "DEFAULT_ENDPOINT_WINDOWS", "bulk",
+__all__ = ["Throttle", "RateWindow", "DEFAULT_WINDOWS", "DEFAULT_ENDPOINT_WINDOWS", "bulk",
            "workers_for", "DEFAULT_LATENCY_S"]
 
 
 @dataclass(frozen=True)
-class Window:
+class RateWindow:
     """At most ``limit`` requests in any ``seconds``-long interval."""
 
     limit: int
@@ -49,8 +49,8 @@ class Window:
 
 
 # Documented limits, with a little headroom: network jitter can bunch requests that left on time.
-DEFAULT_WINDOWS: tuple[Window, ...] = (Window(95, 1.0), Window(5_800, 60.0))
-DEFAULT_ENDPOINT_WINDOWS: dict[str, tuple[Window, ...]] = {"emails.list": (Window(19, 60.0),)}
+DEFAULT_WINDOWS: tuple[RateWindow, ...] = (RateWindow(95, 1.0), RateWindow(5_800, 60.0))
+DEFAULT_ENDPOINT_WINDOWS: dict[str, tuple[RateWindow, ...]] = {"emails.list": (RateWindow(19, 60.0),)}
 
 # A round trip to the API before any was measured (seconds).
 DEFAULT_LATENCY_S = 0.15
@@ -84,7 +84,7 @@ def bulk() -> Iterator[None]:
 class _Log:
     __slots__ = ("window", "stamps", "next_at", "spaced")
 
-    def __init__(self, window: Window, spaced: bool = True):
+    def __init__(self, window: RateWindow, spaced: bool = True):
         self.window = window
         self.spaced = spaced
         self.stamps: deque[float] = deque()
@@ -111,7 +111,7 @@ class Throttle:
 
     Parameters
     ----------
-    windows : sequence of Window
+    windows : sequence of RateWindow
         Limits that apply to every request.
     endpoint_windows : mapping of endpoint name to windows
         Stricter limits of single endpoints (they apply in addition to ``windows``).
@@ -121,8 +121,8 @@ class Throttle:
 
     def __init__(
         self,
-        windows: tuple[Window, ...] = DEFAULT_WINDOWS,
-        endpoint_windows: Mapping[str, tuple[Window, ...]] | None = None,
+        windows: tuple[RateWindow, ...] = DEFAULT_WINDOWS,
+        endpoint_windows: Mapping[str, tuple[RateWindow, ...]] | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -139,10 +139,10 @@ class Throttle:
         self.waited = 0.0  # total seconds spent waiting, for diagnostics and benchmarks
 
     @property
-    def windows(self) -> tuple[Window, ...]:
+    def windows(self) -> tuple[RateWindow, ...]:
         return tuple(log.window for log in self._global)
 
-    def endpoint_windows(self, name: str) -> tuple[Window, ...]:
+    def endpoint_windows(self, name: str) -> tuple[RateWindow, ...]:
         return tuple(log.window for log in self._per_endpoint.get(name, ()))
 
     def rate(self, endpoint: str | None = None) -> float:

@@ -11,7 +11,7 @@ import pytest
 
 from instantly_nb import Client, errors
 from instantly_nb.http import RetryPolicy, parse_retry_after
-from instantly_nb.throttle import Throttle, Window
+from instantly_nb.throttle import RateWindow, Throttle
 
 from .conftest import FAKE_KEY, Recorder, json_response
 
@@ -150,7 +150,7 @@ def test_wrong_envelope_is_a_shape_error():
 
 # -- throttle -------------------------------------------------------------------------------
 def test_throttle_never_exceeds_rate_under_concurrent_threads():
-    throttle = Throttle((Window(10, 0.25),), {})
+    throttle = Throttle((RateWindow(10, 0.25),), {})
     stamps: list[float] = []
     lock = threading.Lock()
 
@@ -180,7 +180,7 @@ def test_per_endpoint_window_applies_only_to_that_endpoint():
         slept.append(s)
         now["t"] += s
 
-    throttle = Throttle((Window(100, 1.0),), {"emails.list": (Window(2, 60.0),)},
+    throttle = Throttle((RateWindow(100, 1.0),), {"emails.list": (RateWindow(2, 60.0),)},
                         clock=lambda: now["t"], sleep=sleep)
     for _ in range(5):
         throttle.acquire("campaigns.list")

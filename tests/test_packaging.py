@@ -53,3 +53,12 @@ def test_every_public_name_of_the_package_is_in_the_docs(module: ModuleType):
     words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", docs))
     missing = [n for n in module.__all__ if not n.startswith("__") and n not in words]
     assert missing == [], f"public names of {module.__name__} the README and docs/ never mention"
+
+
+@pytest.mark.parametrize("name", ["VIEWS", "Window", "RateWindow", "javascript_bundle", "Workspace",
+                                  "EXIT_CODES", "exit_code"])
+def test_a_public_name_means_one_thing(name: str):
+    holders = {m.__name__: getattr(m, name) for m in _public_modules()
+               if name in getattr(m, "__all__", ())}
+    assert holders, f"{name} is public nowhere"
+    assert len({id(obj) for obj in holders.values()}) == 1, f"{name} means different things in {list(holders)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from instantly_nb.throttle import Throttle, Window, bulk
+from instantly_nb.throttle import RateWindow, Throttle, bulk
 
 
 class FakeClock:
@@ -63,7 +63,7 @@ def _most_in_any_window(stamps: list[float], seconds: float) -> int:
 
 def test_never_more_than_the_rate_in_any_second_under_16_threads():
     clock = FakeClock()
-    throttle = Throttle((Window(20, 1.0), Window(600, 60.0)), {}, clock=clock.clock,
+    throttle = Throttle((RateWindow(20, 1.0), RateWindow(600, 60.0)), {}, clock=clock.clock,
                         sleep=clock.sleep)
     stamps = _grants(throttle, clock, threads=16, each=15)
     assert len(stamps) == 240
@@ -74,7 +74,7 @@ def test_never_more_than_the_rate_in_any_second_under_16_threads():
 
 def test_requests_are_evenly_spaced_not_a_window_at_once():
     clock = FakeClock()
-    throttle = Throttle((Window(95, 1.0),), {}, clock=clock.clock, sleep=clock.sleep)
+    throttle = Throttle((RateWindow(95, 1.0),), {}, clock=clock.clock, sleep=clock.sleep)
     stamps = _grants(throttle, clock, threads=16, each=6)
     gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
     assert min(gaps) >= 1 / 95 - 1e-9  # no two requests closer than the even spacing
@@ -83,7 +83,7 @@ def test_requests_are_evenly_spaced_not_a_window_at_once():
 
 def test_endpoint_window_holds_and_leaves_other_endpoints_alone():
     clock = FakeClock()
-    throttle = Throttle((Window(100, 1.0),), {"emails.list": (Window(20, 60.0),)},
+    throttle = Throttle((RateWindow(100, 1.0),), {"emails.list": (RateWindow(20, 60.0),)},
                         clock=clock.clock, sleep=clock.sleep)
     emails = _grants(throttle, clock, threads=4, each=10, endpoint="emails.list")
     assert _most_in_any_window(emails, 60.0) <= 20
@@ -99,7 +99,7 @@ def test_endpoint_window_holds_and_leaves_other_endpoints_alone():
 def test_a_waiting_chain_request_goes_before_fan_out_requests():
     now = {"t": 0.0}
     slept: list[float] = []
-    throttle = Throttle((Window(10, 1.0),), {}, clock=lambda: now["t"])
+    throttle = Throttle((RateWindow(10, 1.0),), {}, clock=lambda: now["t"])
 
     def sleep(seconds: float) -> None:  # while the fan-out request waits, the chain page leaves
         slept.append(seconds)

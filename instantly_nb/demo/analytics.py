@@ -33,23 +33,23 @@ __all__ = [
     "warmup_maps",
 ]
 
-Window = tuple[int, int]
+_Days = tuple[int, int]  # first and last day index, inclusive
 
 
-def _in(col: str, w: Window) -> pl.Expr:
+def _in(col: str, w: _Days) -> pl.Expr:
     return (pl.col(col) >= w[0]) & (pl.col(col) <= w[1])
 
 
-def _count(col: str, w: Window) -> pl.Expr:
+def _count(col: str, w: _Days) -> pl.Expr:
     return _in(col, w).sum().cast(pl.Int64)
 
 
-def _leads(event: str, w: Window) -> pl.Expr:
+def _leads(event: str, w: _Days) -> pl.Expr:
     """Distinct new leads of the window (sequence started in it) whose ``event`` falls in it."""
     return pl.col("lead").filter(_in(event, w) & pl.col("_contacted")).n_unique().cast(pl.Int64)
 
 
-def _total_exprs(w: Window) -> list[pl.Expr]:
+def _total_exprs(w: _Days) -> list[pl.Expr]:
     sent = _in("day", w)
     any_reply = _count("reply_day", w) + _count("auto_day", w)
     return [
@@ -105,7 +105,7 @@ OVERVIEW_FIELDS = (
 )
 
 
-def campaign_totals(sends: pl.DataFrame, w: Window) -> dict[int, dict[str, Any]]:
+def campaign_totals(sends: pl.DataFrame, w: _Days) -> dict[int, dict[str, Any]]:
     """Campaign index -> totals over the window (campaigns without rows are absent)."""
     if sends.height == 0:
         return {}
@@ -120,7 +120,7 @@ def zero_totals() -> dict[str, Any]:
     return out
 
 
-def _bincount(values: np.ndarray, w: Window, weights: np.ndarray | None = None) -> np.ndarray:
+def _bincount(values: np.ndarray, w: _Days, weights: np.ndarray | None = None) -> np.ndarray:
     keep = (values >= w[0]) & (values <= w[1])
     shifted = values[keep].astype(np.int64) - w[0]
     wt = None if weights is None else weights[keep].astype(np.float64)
@@ -133,7 +133,7 @@ DAILY_FIELDS = ("sent", "contacted", "new_leads_contacted", "opened", "unique_op
                 "unique_clicks", "opportunities", "unique_opportunities")
 
 
-def _day_columns(sends: pl.DataFrame, w: Window) -> dict[str, np.ndarray]:
+def _day_columns(sends: pl.DataFrame, w: _Days) -> dict[str, np.ndarray]:
     def a(name: str) -> np.ndarray:
         return sends[name].to_numpy()
 
@@ -156,7 +156,7 @@ def _day_columns(sends: pl.DataFrame, w: Window) -> dict[str, np.ndarray]:
     }
 
 
-def daily(sends: pl.DataFrame, w: Window, dates: list[str]) -> list[dict[str, Any]]:
+def daily(sends: pl.DataFrame, w: _Days, dates: list[str]) -> list[dict[str, Any]]:
     """One row per day of the window (``dates[i]`` names day ``w[0] + i``), zeros included."""
     cols = _day_columns(sends, w)
     return [{"date": dates[i], **{k: int(cols[k][i]) for k in DAILY_FIELDS}}
@@ -168,7 +168,7 @@ ACCOUNT_FIELDS = ("sent", "bounced", "contacted", "new_leads_contacted", "opened
                   "unique_replies_automatic", "clicks", "unique_clicks")
 
 
-def account_daily(sends: pl.DataFrame, w: Window, dates: list[str],
+def account_daily(sends: pl.DataFrame, w: _Days, dates: list[str],
                   emails: dict[int, str]) -> list[dict[str, Any]]:
     """One row per (account, day of the window) for the accounts in ``emails``."""
     out: list[dict[str, Any]] = []
@@ -183,7 +183,7 @@ def account_daily(sends: pl.DataFrame, w: Window, dates: list[str],
     return out
 
 
-def steps(sends: pl.DataFrame, w: Window, combos: list[tuple[int, int]],
+def steps(sends: pl.DataFrame, w: _Days, combos: list[tuple[int, int]],
           with_opportunities: bool) -> list[dict[str, Any]]:
     """One row per (step, variant) in ``combos`` (0-based), as strings ``"1"``/``"0"``."""
     exprs = [

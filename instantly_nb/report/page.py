@@ -31,7 +31,7 @@ from .headline import headline_html
 from .periods import Window
 from .render import Collected, Section, collect, render_section
 
-__all__ = ["ReportMeta", "build_page", "javascript_bundle", "render_report"]
+__all__ = ["ReportMeta", "build_page", "render_report"]
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,10 @@ class ReportMeta:
 
 
 @lru_cache(maxsize=1)
-def javascript_bundle() -> str:
-    """The Vega + Vega-Lite + vega-embed bundle of the installed vl-convert (cached)."""
+def _page_bundle() -> str:
+    """The Vega + Vega-Lite + vega-embed bundle of the installed vl-convert with its window
+    globals, safe to inline in a ``<script>`` (cached; the notebooks' own bundle is
+    :func:`instantly_nb.charts.render.javascript_bundle`)."""
     import vl_convert
 
     # The stub marks ``snippet`` required; without it the bundle exposes the window globals.
@@ -170,7 +172,7 @@ def build_page(meta: ReportMeta, sections: Sequence[Section], collected: Collect
     alert_count = sum(len(group["alerts"]) for group in collected.alerts)
     scripts = [_asset("report.js")]
     if any(s.charts for s in sections):
-        scripts.insert(0, javascript_bundle())
+        scripts.insert(0, _page_bundle())
     failed = ""
     if meta.failures:
         failed = f"<p>Did not run to the end: {esc(', '.join(meta.failures))}.</p>"
