@@ -208,6 +208,10 @@ def test_wide_table_keeps_reader_columns_and_a_fixed_name_column(screen: Any) ->
 def test_nothing_is_wider_than_the_viewport(screen: Any, width: int) -> None:
     screen.set_viewport_size({"width": width, "height": 900})
     screen.evaluate("() => { document.querySelector('details.more').open = true; }")
+    # Charts that follow the page width redraw after a resize (Vega debounces it).
+    screen.wait_for_function(
+        "w => Array.from(document.querySelectorAll('.ink-chart .vis svg'))"
+        ".every(s => s.getBoundingClientRect().right <= w)", arg=width, timeout=10_000)
     found = screen.evaluate(_WIDEST)
     assert found["viewport"] == width
     assert found["widest"]["right"] <= width, found  # names the widest element

@@ -101,8 +101,26 @@ def test_headline_is_shown_first_with_one_line_per_account() -> None:
     assert "1,200" in summary and "+200 (+20%) vs 1,000" in summary
     assert "+0.4 pp vs 3.8%" in summary and "within noise" in summary
     assert "Q4, step 1: variant B “Quick idea” (+23% vs control)" in summary
-    assert summary.count("<li>") == 4  # two actions, one winner, one account
+    assert summary.count("<li") == 4  # two actions, one winner, one account
     assert "&lt;img src=x" in summary and "<img" not in summary
+    assert "Inbox rate fell to 71%.; &lt;img" in summary  # phrases joined with semicolons
+
+
+def test_headline_lists_a_few_accounts_and_winners_and_links_to_the_rest() -> None:
+    data = {**HEADLINE,
+            "accounts": [{"email": f"a{i}@x.example", "reasons": ["Spam 30%."]} for i in range(8)],
+            "winners": [{**HEADLINE["winners"][0], "step": i} for i in range(1, 8)]}
+    nb_ab = new_notebook(cells=[new_markdown_cell("# A/B tests")])
+    nb = new_notebook(cells=[new_markdown_cell("# Overview"), new_code_cell("x", outputs=[
+        _display({MIME_HEADLINE: headline_payload(data), "text/plain": "h"}),
+        _display({MIME_ALERTS: report.display.alerts_payload(
+            [{"severity": "warning", "message": "m", "email": "a0@x.example"}])})])])
+    page = render_report([("o", nb, None), ("ab", nb_ab, None)], title="W", window=WINDOW)
+    summary = page.split('id="summary"', 1)[1].split("</section>", 1)[0]
+    assert summary.count('<li class="line"') == 10  # five accounts, five winners
+    assert 'and 3 more: <a href="#alerts">see the alerts</a>' in summary
+    assert 'and 2 more: <a href="#s2">see the A/B tests</a>' in summary
+    assert "a0@x.example</strong>: Spam 30%.</li>" in summary
 
 
 def test_alerts_group_by_account_worst_first_and_fold() -> None:

@@ -34,8 +34,9 @@ THEME_CONFIG: dict[str, Any] = {
     "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#ececec",
              "domainColor": "#888888", "tickColor": "#888888", "titleFontWeight": "normal"},
     "header": {"labelFontSize": 12, "titleFontSize": 12},
-    "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "right",
-               "labelLimit": 260},
+    # Legends sit below the plot in two narrow columns, so a chart fits a phone's width.
+    "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom", "columns": 2,
+               "labelLimit": 140},
     "range": {"category": PALETTE},
     "point": {"size": 70},
     "line": {"strokeWidth": 2},

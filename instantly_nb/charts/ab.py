@@ -75,6 +75,8 @@ def step_variants(
     """
     require_columns(tidy, NEEDED, "charts.step_variants")
     groups = [c for c in tidy.columns if c not in AB_TAIL and c not in ("subject", "body_preview")]
+    named = [c for c in groups if not c.endswith("_id")]
+    shown = named or groups  # a campaign's name says more than its id
     attributed = tidy.filter(pl.col("step").is_not_null() & pl.col("variant").is_not_null())
     lost = tidy.filter(pl.col("step").is_null() | pl.col("variant").is_null())
     metric = str(first_value(tidy, "metric", "reply"))
@@ -82,7 +84,7 @@ def step_variants(
     label = rdef.label if rdef else str(metric)
     test_names = sorted({t for t in attributed["test"].drop_nulls().to_list()})
     alpha = float(first_value(tidy, "alpha", 0.05))
-    panels = _panels(attributed, groups)
+    panels = _panels(attributed, shown)
     extra = [c for c in ("subject",) if c in panels.columns]
     data = inline_data(panels, ["panel", "label", *groups, *NEEDED, *extra])
     sizes = panels.group_by("panel").len()["len"].to_list()

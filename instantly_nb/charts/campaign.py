@@ -84,9 +84,9 @@ def funnel(tidy: pl.DataFrame, *, max_groups: int = MAX_GROUPS, themed: bool = T
     )
     chart = alt.layer(bars, whiskers, data=data).properties(title=title(
         "Campaign funnel",
-        ["Bar = stage count / first-stage count (counts are summed before dividing); "
-         f"whiskers = {level:.0%} Wilson interval.",
-         "Stages are not strictly nested (opens/clicks depend on tracking); see tooltips.", note],
+        ["Each bar: the share of the leads of the first stage that reached this stage; the "
+         f"whisker is the range the true share lies in ({level:.0%} confidence).",
+         "Opens and clicks count only where tracking is on; hover a bar for the counts.", note],
     ))
     return finish(chart, themed)
 

@@ -58,7 +58,7 @@ def _panel(df: pl.DataFrame, worst: list[str], field: str, axis: alt.Axis, heigh
     lines = alt.Chart(inline_data(worst_rows, WORST_COLUMNS)).mark_line(point=True).encode(
         x=x, y=alt.Y(f"{field}:Q"),
         color=alt.Color("email:N", title="Lowest accounts", sort=worst,
-                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=320)),
+                        legend=alt.Legend(orient="bottom", columns=1, labelLimit=300)),
         tooltip=tips)
     return alt.layer(area, median, lines).properties(height=height, width=PANEL_WIDTH)
 
@@ -87,7 +87,8 @@ def deliverability(
     altair.LayerChart or altair.VConcatChart
         The trailing-window inbox rate: a grey band from the lowest to the highest account of
         each day with the median as a grey line, and one colored line per weakest account.
-        When the API's health score is present, a second panel draws it the same way. The
+        When the API's health score is present on two days or more, a second panel draws it
+        the same way. The
         date axis starts and ends with the data.
     """
     require_columns(tidy, WORST_COLUMNS, "charts.deliverability")
@@ -104,7 +105,8 @@ def deliverability(
                    alt.Axis(format="%", title=f"Inbox rate ({window}-day)", tickCount=5),
                    220, tips)
     chart: alt.TopLevelMixin = inbox
-    if tidy["health_score"].drop_nulls().len():
+    scored_days = tidy.filter(pl.col("health_score").is_not_null())["date"].n_unique()
+    if scored_days >= 2:  # the API's score is often today's only: one day is no trend
         health = _panel(tidy, worst, "health_score",
                         alt.Axis(format=".0f", title="Health score", tickCount=4), 140, tips)
         chart = alt.vconcat(inbox, health)

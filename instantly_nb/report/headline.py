@@ -33,6 +33,10 @@ from .payloads import PayloadError
 __all__ = ["UNITS", "headline_html", "headline_payload", "headline_text", "read_headline"]
 
 UNITS = ("count", "rate", "number")
+#: Accounts and winners listed in the block (one line each); the rest are counted, with a
+#: link to where they are listed.
+ACCOUNTS_SHOWN = 5
+WINNERS_SHOWN = 5
 _SPEC = {"count": "int", "rate": "percent", "number": "number"}
 
 
@@ -192,10 +196,25 @@ def _winner_text(winner: Mapping[str, Any]) -> str:
     return f"{where}: variant {winner['variant']}{subject}" + (f" ({lift})" if lift else "")
 
 
-def _list_html(title: str, items: list[str], empty: str, cls: str) -> str:
-    body = "".join(f"<li>{item}</li>" for item in items) or f'<li class="none">{esc(empty)}</li>'
+def _list_html(title: str, items: list[str], empty: str, cls: str, more: str = "") -> str:
+    body = "".join(items) or f'<li class="none">{esc(empty)}</li>'
+    body += f'<li class="more">{more}</li>' if more else ""
     tag = "ol" if cls == "actions" else "ul"
     return f'<div class="{cls}"><h3>{esc(title)}</h3><{tag}>{body}</{tag}></div>'
+
+
+def _reasons(reasons: list[str]) -> str:
+    """Sentences joined with spaces, phrases with semicolons."""
+    sentences = all(r.rstrip().endswith((".", "!", "?")) for r in reasons)
+    return (" " if sentences else "; ").join(reasons)
+
+
+def _more(hidden: int, anchor: str | None, where: str) -> str:
+    if hidden <= 0:
+        return ""
+    if anchor is None:
+        return f"and {hidden} more in {esc(where)}"
+    return f'and {hidden} more: <a href="{esc(anchor)}">see {esc(where)}</a>'
 
 
 def _period_text(data: Mapping[str, Any]) -> str:
@@ -208,21 +227,37 @@ def _period_text(data: Mapping[str, Any]) -> str:
     return f'<p class="period">{esc(text)}</p>'
 
 
-def headline_html(data: Mapping[str, Any], *, heading: str = "At a glance") -> str:
-    """HTML of a checked headline (see :func:`read_headline`)."""
+def headline_html(
+    data: Mapping[str, Any],
+    *,
+    heading: str = "At a glance",
+    winners_href: str | None = None,
+    accounts_href: str | None = "#alerts",
+) -> str:
+    """HTML of a checked headline (see :func:`read_headline`).
+
+    Accounts and winners beyond the first few are counted, with a link to ``accounts_href``
+    and ``winners_href`` (the page's alerts and A/B section) when given.
+    """
     figures = "".join(_figure_html(f) for f in data["figures"])
     accounts = [
-        f"<strong>{esc(a['email'])}</strong>: {esc(' '.join(a['reasons']))}"
+        f'<li class="line" title="{esc(a["email"] + ": " + _reasons(a["reasons"]))}">'
+        f"<strong>{esc(a['email'])}</strong>: {esc(_reasons(a['reasons']))}</li>"
         for a in data["accounts"]
     ]
+    winners = [
+        f'<li class="line" title="{esc(_winner_text(w))}">{esc(_winner_text(w))}</li>'
+        for w in data["winners"]
+    ]
     lists = [
-        _list_html("What to do", [esc(a) for a in data["actions"]], "Nothing urgent.",
-                   "actions"),
-        _list_html(f"A/B winners ({len(data['winners'])})",
-                   [esc(_winner_text(w)) for w in data["winners"]], "No winner declared yet.",
-                   "winners"),
-        _list_html(f"Accounts needing action ({len(accounts)})", accounts,
-                   "No account needs action.", "accounts"),
+        _list_html("What to do", [f"<li>{esc(a)}</li>" for a in data["actions"]],
+                   "Nothing urgent.", "actions"),
+        _list_html(f"A/B winners ({len(winners)})", winners[:WINNERS_SHOWN],
+                   "No winner declared yet.", "winners",
+                   _more(len(winners) - WINNERS_SHOWN, winners_href, "the A/B tests")),
+        _list_html(f"Accounts needing action ({len(accounts)})", accounts[:ACCOUNTS_SHOWN],
+                   "No account needs action.", "accounts",
+                   _more(len(accounts) - ACCOUNTS_SHOWN, accounts_href, "the alerts")),
     ]
     return (
         f'<section class="headline" id="summary"><h2>{esc(heading)}</h2>{_period_text(data)}'
@@ -236,6 +271,6 @@ def headline_text(data: Mapping[str, Any]) -> str:
     lines = [f"{f['label']}: {_value(f)} ({change_text(f)}"
              + (", within noise)" if f["noise"] else ")") for f in data["figures"]]
     lines += [f"Winner: {_winner_text(w)}" for w in data["winners"]]
-    lines += [f"Needs action: {a['email']}: {' '.join(a['reasons'])}" for a in data["accounts"]]
+    lines += [f"Needs action: {a['email']}: {_reasons(a['reasons'])}" for a in data["accounts"]]
     lines += [f"To do: {a}" for a in data["actions"]]
     return "\n".join(lines)

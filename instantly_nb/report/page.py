@@ -146,6 +146,17 @@ def _contents(sections: Sequence[Section], collected: Collected, alert_count: in
     return f'<nav class="toc" aria-label="Contents"><ol>{"".join(links)}</ol></nav>'
 
 
+def _headline(collected: Collected, sections: Sequence[Section], alert_count: int) -> str:
+    if collected.headline is None:
+        return ""
+    ab = next((s.anchor for s in sections if "A/B" in s.title), None)
+    return headline_html(
+        collected.headline,
+        winners_href=f"#{ab}" if ab else None,
+        accounts_href="#alerts" if alert_count else None,
+    )
+
+
 def _section(section: Section) -> str:
     heading = "" if section.has_heading else f"<h2>{esc(section.title)}</h2>"
     return f'<section class="nb" id="{section.anchor}">{heading}{section.html}</section>'
@@ -179,7 +190,7 @@ def build_page(meta: ReportMeta, sections: Sequence[Section], collected: Collect
     body = "".join(
         [
             _header(meta),
-            headline_html(collected.headline) if collected.headline is not None else "",
+            _headline(collected, sections, alert_count),
             alerts,
             _contents(sections, collected, alert_count),
             "".join(_section(s) for s in sections),
