@@ -33,7 +33,7 @@ from typing import Any
 import polars as pl
 
 from . import daily, frames, leadwalk, parts, rawpages, settings
-from .endpoint_facts import EVERY_ACCOUNT, HISTORY, INCREMENTAL, VIEWS, entry_of, names
+from .endpoint_facts import DAILY, EVERY_ACCOUNT, HISTORY, INCREMENTAL, VIEWS, entry_of, names
 from .endpoints import ENDPOINTS
 from .errors import ConfigurationError, ParameterError, UnknownEndpointError
 from .fanout import progress_enabled
@@ -256,7 +256,7 @@ class Client:
         params = self._fill_defaults(endpoint, params)
         cache_key = {k: v for k, v in sorted(params.items()) if v is not None}
         store: Store | None = current_store(self.store)  # a pull's own store, else the client's
-        if store is not None and not refresh and name in daily.DAILY \
+        if store is not None and not refresh and name in DAILY \
                 and daily.window_of(cache_key) is not None:
             return daily.fetch_days(store, self.workspace_id(), name, cache_key, lambda p: self._run(
                 name, endpoint, self._plan(endpoint, p), max_pages))

@@ -23,12 +23,11 @@ from typing import Any
 
 import polars as pl
 
+from .endpoint_facts import DAILY
 from .store import Store
 
-__all__ = ["DAILY", "LOOKBACK_DAYS", "window_of", "stale_days", "merge", "fetch_days"]
+__all__ = ["LOOKBACK_DAYS", "window_of", "stale_days", "merge", "fetch_days"]
 
-# Daily endpoints: name -> the column holding the day.
-DAILY: dict[str, str] = {"campaigns.analytics_daily": "date", "accounts.analytics_daily": "date"}
 LOOKBACK_DAYS = 7
 _DAY_S = 86_400.0
 

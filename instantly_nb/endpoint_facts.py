@@ -13,7 +13,12 @@ by the client, the named methods, the notebooks, ``instantly-nb pull`` and ``doc
 * :data:`ID_COLUMNS` -- the column added when a list fans out over a single-valued ``id``;
 * :data:`HISTORY` -- point-in-time frames the API keeps no history of: each fresh fetch is added
   to a dated history in the snapshot store;
-* :data:`INCREMENTAL` -- large listings a stale snapshot refreshes by asking only for what is new.
+* :data:`INCREMENTAL` -- large listings a stale snapshot refreshes by asking only for what is new;
+* :data:`DAILY` -- daily frames kept per day in the store (name -> the column holding the day), so
+  a window that overlaps stored days fetches only the missing ones (:mod:`instantly_nb.daily`).
+
+Rate limits of single endpoints (``GET /emails``: 20 a minute) come from the OpenAPI document and
+are in the table itself (:attr:`~instantly_nb.spec.Endpoint.per_minute`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from dataclasses import dataclass
 from .endpoints import ENDPOINTS
 from .spec import Field
 
-__all__ = ["EVERY_ACCOUNT", "HISTORY", "ID_COLUMNS", "INCREMENTAL", "Incremental", "REPEATED_ROWS",
+__all__ = ["DAILY", "EVERY_ACCOUNT", "HISTORY", "ID_COLUMNS", "INCREMENTAL", "Incremental", "REPEATED_ROWS",
            "VIEWS", "View", "WINDOW_DAYS", "entry_of", "fields_of", "id_column", "names",
            "views_of"]
 
@@ -32,19 +37,21 @@ __all__ = ["EVERY_ACCOUNT", "HISTORY", "ID_COLUMNS", "INCREMENTAL", "Incremental
 class View:
     """A frame read from the answers of another entry (``source``), shaped its own way.
 
-    ``fields`` are the declared columns; empty means the source entry's own columns.
+    ``reads`` names the part of the answer the view is made of; ``fields`` are the declared
+    columns (empty: the source entry's own columns).
     """
 
     name: str
     source: str
+    reads: str
     summary: str
     fields: tuple[Field, ...] = ()
 
 
 VIEWS: dict[str, View] = {v.name: v for v in (
-    View("accounts.warmup_daily", "accounts.warmup_analytics",
+    View("accounts.warmup_daily", "accounts.warmup_analytics", "email_date_data",
          "one row per account e-mail and date: sent, landed_inbox, landed_spam, received"),
-    View("accounts.warmup_summary", "accounts.warmup_analytics",
+    View("accounts.warmup_summary", "accounts.warmup_analytics", "aggregate_data",
          "one row per account e-mail: sent, landed_inbox, landed_spam, received, health_score, "
          "health_score_label",
          (Field("email", "str"), Field("sent", "int"), Field("landed_inbox", "int"),
@@ -82,6 +89,9 @@ INCREMENTAL: dict[str, Incremental] = {
     "leads.list": Incremental("id", "starting_after"),
     "emails.list": Incremental("timestamp_created", "min_timestamp_created"),
 }
+
+
+DAILY: dict[str, str] = {"campaigns.analytics_daily": "date", "accounts.analytics_daily": "date"}
 
 
 def entry_of(name: str) -> str:

@@ -168,7 +168,7 @@ def records(endpoint: Endpoint | str, body: Any) -> list[dict[str, Any]]:
     """
     name = endpoint if isinstance(endpoint, str) else endpoint.name
     if name in VIEWS:
-        return _VIEW_RECORDS[name](body)
+        return _READERS[VIEWS[name].reads](body)
     ep = endpoint if isinstance(endpoint, Endpoint) else _endpoint(name)
     if ep.envelope == "keyed":
         return _warmup_daily(body)
@@ -337,8 +337,8 @@ def from_bodies(name: str, bodies: Iterable[Any]) -> pl.DataFrame:
     return to_frame(name, rows)
 
 
-# How each view of endpoint_facts.VIEWS reads its source's answers.
-_VIEW_RECORDS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
-    "accounts.warmup_daily": _warmup_daily,
-    "accounts.warmup_summary": _warmup_summary,
+# How a view reads the part of its source's answer it is made of (``View.reads``).
+_READERS: dict[str, Callable[[Any], list[dict[str, Any]]]] = {
+    "email_date_data": _warmup_daily,
+    "aggregate_data": _warmup_summary,
 }

@@ -20,12 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .endpoints import ENDPOINTS
+
 __all__ = ["DOCUMENTED_PER_MINUTE", "EmailPlan", "plan_emails", "Countdown", "as_day", "without"]
 
 log = logging.getLogger("instantly_nb.pull")
 
-DOCUMENTED_PER_MINUTE = 20
-PAGE = 100
+_LISTING = ENDPOINTS["emails.list"]
+DOCUMENTED_PER_MINUTE: int = _LISTING.per_minute or 20
+PAGE: int = _LISTING.page_limit or 100
 _COUNTS = ("emails_sent_count", "reply_count")
 
 

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .endpoints import ENDPOINTS
+
 __all__ = ["Throttle", "RateWindow", "DEFAULT_WINDOWS", "DEFAULT_ENDPOINT_WINDOWS", "bulk",
            "workers_for", "DEFAULT_LATENCY_S"]
 
@@ -50,7 +52,10 @@ class RateWindow:
 
 # Documented limits, with a little headroom: network jitter can bunch requests that left on time.
 DEFAULT_WINDOWS: tuple[RateWindow, ...] = (RateWindow(95, 1.0), RateWindow(5_800, 60.0))
-DEFAULT_ENDPOINT_WINDOWS: dict[str, tuple[RateWindow, ...]] = {"emails.list": (RateWindow(19, 60.0),)}
+# Stricter limits of single endpoints, from the endpoint table (GET /emails: 20 a minute -> 19).
+DEFAULT_ENDPOINT_WINDOWS: dict[str, tuple[RateWindow, ...]] = {
+    name: (RateWindow(max(1, ep.per_minute - 1), 60.0),)
+    for name, ep in ENDPOINTS.items() if ep.per_minute}
 
 # A round trip to the API before any was measured (seconds).
 DEFAULT_LATENCY_S = 0.15

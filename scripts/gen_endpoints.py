@@ -533,6 +533,9 @@ def render_facts() -> list[str]:
         rows.setdefault(name, []).append(
             f"a stale snapshot asks only for rows past its largest `{inc.column}` "
             f"(`{inc.resume}`)")
+    for name, column in facts.DAILY.items():
+        rows.setdefault(name, []).append(
+            f"kept per day (`{column}`) in the store: a window fetches only the days it lacks")
     for resource, column in facts.ID_COLUMNS.items():
         rows.setdefault(f"{resource}.*", []).append(
             f"a list given for `id` fans out, one request per value, adding column `{column}`")

@@ -78,3 +78,4 @@ def test_no_module_imports_one_that_imports_it_back():
     graph = {name: _imports(name, path, modules) for name, path in modules.items()}
     assert "instantly_nb.client" in graph["instantly_nb"]  # the parser sees relative imports
     assert _circles(graph) == []
+
