@@ -193,6 +193,7 @@ def pull_all(
     workers: int = 32,
     per_workspace: int = 4,
     batch_pages: int = 5,
+    fanout: int = 4,
     progress: bool | None = None,
 ) -> pl.DataFrame:
     """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.
@@ -211,6 +212,9 @@ def pull_all(
         Steps in flight at once within one workspace.
     batch_pages : int
         Pages of a large listing shaped and written out at once (the JSON held at a time).
+    fanout : int
+        Requests of one fetch in flight at once (a client's fan-out pool during the pull), so
+        at most ``workers * fanout`` requests are in flight over all workspaces.
     progress : bool, optional
         One progress line per workspace (by default when the output is interactive).
 
@@ -230,9 +234,10 @@ def pull_all(
     jobs = [_Job(wid, workspaces.names.get(wid, wid), client, list(steps))
             for wid, client in workspaces.clients.items()]
     show = progress_enabled(progress)
-    saved = {j.wid: j.client.progress for j in jobs}
+    saved = {j.wid: (j.client.progress, getattr(j.client, "_max_workers", None)) for j in jobs}
     for i, job in enumerate(jobs):
         job.client.progress = False
+        job.client.max_workers = max(1, fanout)
         if show:
             from tqdm.auto import tqdm
 
@@ -242,7 +247,7 @@ def pull_all(
         _drive(jobs, folder, start, end, workers, per_workspace, batch_pages)
     finally:
         for job in jobs:
-            job.client.progress = saved[job.wid]
+            job.client.progress, job.client.max_workers = saved[job.wid]
             if job.bar is not None:
                 job.bar.close()
     return _summary(jobs)

@@ -109,7 +109,8 @@ def test_duckdb_reads_the_same_rows_as_polars(pulled, table, tmp_path):
 def test_a_second_pull_replaces_a_workspace_without_duplicates(server, tmp_path):
     with Workspaces(clients(server, {"alpha": "demo-key-alpha"})) as ws:
         first = ws.pull(tmp_path, days=30, end=TODAY, only=["campaigns.analytics"])
-        second = ws.pull(tmp_path, days=30, end=TODAY, only=["campaigns.analytics"])
+        second = ws.pull(tmp_path, days=30, end=TODAY, only=["campaigns.analytics"], fanout=2)
+        assert ws.clients["alpha"]._max_workers is None  # its own fan-out pool again
     assert first["rows"].to_list() == second["rows"].to_list()
     table = open_dataset(tmp_path)["campaigns.analytics"].collect()
     assert table.height == 8 and table["campaign_id"].n_unique() == 8
