@@ -85,7 +85,7 @@ def test_from_file_builds_one_client_per_workspace_against_the_demo(tmp_path):
 def test_any_demo_key_name_opens_its_own_workspace(tmp_path):
     with DemoServer(size="tiny", today="2026-01-31") as server:
         def get(key, path):
-            return httpx.get(server.url + path, headers={"Authorization": f"Bearer {key}"})
+            return httpx.get(server.url + path, headers={"Authorization": f"Bearer {key}"}, timeout=120)
 
         ids, names = {}, {}
         for key in (DEMO_KEY, "demo-key-north", "demo-key-zeta-9", "demo-key-omega"):
@@ -104,7 +104,7 @@ def test_each_named_demo_workspace_has_its_own_rate_limit():
     with DemoServer(size="tiny", today="2026-01-31", limits=Limits(per_minute=3)) as server:
         def status(key):
             return httpx.get(server.url + "/api/v2/campaigns/count-launched",
-                             headers={"Authorization": f"Bearer {key}"}).status_code
+                             headers={"Authorization": f"Bearer {key}"}, timeout=120).status_code
 
         assert [status("demo-key-omega") for _ in range(4)] == [200, 200, 200, 429]
         assert status("demo-key-zeta-9") == 200
