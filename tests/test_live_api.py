@@ -343,6 +343,8 @@ def test_reply_times_on_a_chosen_clock_and_live_step_texts():
     ny = metrics.reply_delays(emails, time_zone="America/New_York")
     assert utc["hours"].to_list() == ny["hours"].to_list() == [3.5]
     assert utc["step"].to_list() == ["2"]  # step 2 of the main sequence, variant B
+    sub = emails.with_columns(pl.lit(1, pl.Int64).alias("step_subsequence"))
+    assert metrics.reply_delays(sub)["step"].to_list() == ["2"]  # as the plain "2" of the spec
     assert str(ny["replied_at"].dtype) == "Datetime(time_unit='us', time_zone='America/New_York')"
     assert ny["replied_at"][0].hour == 18 and utc["replied_at"][0].hour == 23
     by_hour = metrics.replies_by_hour(emails, time_zone="America/New_York")

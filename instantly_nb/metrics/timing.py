@@ -61,9 +61,9 @@ def reply_delays(emails_df: pl.DataFrame, *, exclude_auto_replies: bool = True,
     pl.DataFrame
         campaign_id, lead, thread_id, step (as text), sent_at, replied_at (in ``time_zone``),
         hours, matched (False when no earlier send was found; then sent_at and hours are null).
-        ``step`` is the step number of the main sequence when the live API's
-        ``"<subsequence>_<step>_<variant>"`` text was split into ``step_number`` (see
-        :mod:`instantly_nb.drift`); other steps keep their text.
+        ``step`` is the step number when the live API's ``"<subsequence>_<step>_<variant>"``
+        text was split into ``step_number`` (see :mod:`instantly_nb.drift`), as the documented
+        answer's plain step text is; the e-mails frame keeps the subsequence and variant.
     """
     require(emails_df, EMAIL_COLS, "reply_delays(emails)")
     zone = check_time_zone(time_zone)
@@ -124,11 +124,9 @@ def _in_zone(schema: dict[str, pl.DataType], zone: str) -> dict[str, pl.DataType
 
 def _step_text(emails_df: pl.DataFrame) -> pl.Expr:
     raw = pl.col("step").cast(pl.String)
-    if not {"step_number", "step_subsequence"} <= set(emails_df.columns):
+    if "step_number" not in emails_df.columns:
         return raw
-    main = pl.col("step_subsequence").fill_null(0) == 0
-    return pl.when(main & pl.col("step_number").is_not_null()) \
-        .then(pl.col("step_number").cast(pl.String)).otherwise(raw).alias("step")
+    return pl.coalesce(pl.col("step_number").cast(pl.String), raw).alias("step")
 
 
 def replies_by_hour(emails_df: pl.DataFrame, *, time_zone: str = "UTC",

@@ -127,7 +127,7 @@ def account_table(health: pl.DataFrame, accounts: pl.DataFrame, window: Window) 
         pl.col("score").alias("health_score"), "health_estimate", "health_change",
         pl.col("window_inbox_rate").alias("inbox_rate"), "inbox_rate_low", "inbox_rate_high",
         pl.col("window_bounce_rate").alias("bounce_rate"), "campaign_sent", "daily_limit",
-    ).sort(pl.coalesce("health_score", "health_estimate"), nulls_last=True)
+    ).sort(pl.coalesce("health_score", "health_estimate"), "email", nulls_last=True)
 
 
 def placement_results(scope: Scope, accounts: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -157,7 +157,7 @@ def placement_results(scope: Scope, accounts: pl.DataFrame | None = None) -> pl.
         pl.Series("inbox_rate_high", high).fill_nan(None),
         pl.when(pl.col("count") > 0).then(pl.col("spam_count") / pl.col("count"))
         .alias("spam_rate"),
-    ).sort("inbox_rate", nulls_last=True)
+    ).sort("inbox_rate", "test", nulls_last=True)
 
 
 def bounce_table(account_daily: pl.DataFrame, window: Window, level: float = 0.95) -> pl.DataFrame:
@@ -168,7 +168,8 @@ def bounce_table(account_daily: pl.DataFrame, window: Window, level: float = 0.9
         pl.col("email_account").alias("email"), pl.col("denominator").cast(pl.Int64).alias("sent"),
         pl.col("numerator").cast(pl.Int64).alias("bounced"), pl.col("rate").alias("bounce_rate"),
         pl.col("ci_low").alias("bounce_rate_low"), pl.col("ci_high").alias("bounce_rate_high"),
-    ).filter(pl.col("sent") > 0).sort("bounce_rate", descending=True, nulls_last=True)
+    ).filter(pl.col("sent") > 0).sort(["bounce_rate", "email"], descending=[True, False],
+                                      nulls_last=True)
 
 
 def reason(row: dict[str, Any]) -> str:
