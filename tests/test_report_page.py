@@ -212,3 +212,26 @@ def test_pdf_without_chromium_says_how_to_install_it(
     with pytest.raises(ChromiumNotFoundError):
         write_pdf(page, tmp_path / "r.pdf")
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_cli_writes_the_email_variant_and_names_the_missing_browser(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from instantly_nb.report.cli import main
+
+    from .test_report_cli import FAKE_KEY, PROBE, fake_api
+
+    monkeypatch.setenv("INSTANTLY_NB_CHROMIUM", str(tmp_path / "no-chromium-here"))
+    with fake_api.FakeAPI({FAKE_KEY: "Acme"}) as api:
+        monkeypatch.setenv("INSTANTLY_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("INSTANTLY_BASE_URL", api.url)
+        code = main(["--notebook", PROBE, "--email", "--pdf", "--out", str(tmp_path),
+                     "--start", "2026-11-17", "--end", "2026-11-23"])
+    out, err = capfd.readouterr()
+    assert code == 2  # the PDF could not be written: a configuration problem
+    html, mail = (Path(line) for line in out.split())
+    assert html.name == "instantly-report_2026-11-17_2026-11-23.html" and html.exists()
+    assert mail.name == "instantly-report_2026-11-17_2026-11-23.email.html"
+    assert "<script" not in mail.read_text() and "Acme" in mail.read_text()
+    assert "apt-get install chromium" in err and FAKE_KEY not in out + err
+    assert not list(tmp_path.glob("*.pdf*"))

@@ -243,10 +243,11 @@ class _SectionBuilder:
         chart_id = f"{self.prefix}-c{self.charts}"
         caption, name, spec = _caption(spec)
         static = self._static(fit_width(spec, STATIC_WIDTH), name)
+        mode, drawn = compiled(fit_width(spec, "container"))
         return (
-            f'<figure class="ink-chart" id="{chart_id}">{caption}{static}<div class="vis"></div>'
-            '<script type="application/json" class="spec">'
-            f"{json_for_script(fit_width(spec, 'container'))}</script></figure>"
+            f'<figure class="ink-chart" id="{chart_id}" data-mode="{mode}">{caption}{static}'
+            '<div class="vis"></div><script type="application/json" class="spec">'
+            f"{json_for_script(drawn)}</script></figure>"
         )
 
     def _static(self, spec: dict[str, Any], name: str) -> str:
@@ -276,6 +277,22 @@ def fit_width(spec: dict[str, Any], width: int | str) -> dict[str, Any]:
     if "width" in spec or any(key in spec for key in _COMPOSED):
         return spec
     return {**spec, "width": width, "autosize": {"type": "fit-x", "contains": "padding"}}
+
+
+def compiled(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """("vega", the Vega spec) compiled offline by vl-convert, else ("vega-lite", ``spec``).
+
+    Compiling when the report is built spares the reader's browser the work, and Vega-Lite's
+    compile-time notes (e.g. that a chart following the page width keeps its row height) stay
+    out of the reader's console.
+    """
+    import vl_convert
+
+    try:
+        vega: dict[str, Any] = vl_convert.vegalite_to_vega(dict(spec))
+    except Exception:  # the page then compiles it and shows why it fails
+        return "vega-lite", spec
+    return "vega", vega
 
 
 def static_svg(spec: Mapping[str, Any]) -> str:

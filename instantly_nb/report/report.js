@@ -21,6 +21,8 @@
         if (typeof window.vegaEmbed !== "function") { throw new Error("the chart library is missing"); }
         var spec = JSON.parse(figure.querySelector("script.spec").textContent);
         return window.vegaEmbed(target, spec, {
+          // Vega-Lite charts arrive compiled to Vega when the report was built.
+          mode: figure.getAttribute("data-mode") || "vega-lite",
           renderer: "svg",
           ast: true,  // Vega expressions interpreted, not eval'd: the page allows no eval
           loader: offlineLoader,
