@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -310,15 +309,13 @@ def test_schema_is_the_same_for_zero_and_n_rows(name):
             assert df[f"{f.name}_label"].null_count() == 2, f.name
 
 
-def test_a_hundred_thousand_leads_shape_quickly():
+def test_a_hundred_thousand_leads_shape_whole():
+    # How fast this runs is measured by bench/shaping.py, against pandas, in one run.
     template = load("leads_list_page.json")["items"][0]
     rows = [{**template, "id": f"lead-{i}", "email_open_count": i % 7} for i in range(100_000)]
-    started = time.perf_counter()
     df = frames.to_frame("leads.list", rows)
-    elapsed = time.perf_counter() - started
     assert df.height == 100_000 and df["email_open_count"].sum() == sum(i % 7 for i in
                                                                         range(100_000))
-    assert elapsed < 5, f"shaping 100k leads took {elapsed:.1f}s"
 
 
 @pytest.mark.parametrize("name", list(ENDPOINTS))

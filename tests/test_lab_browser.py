@@ -72,7 +72,6 @@ class Visit:
     tooltip: str = ""
     renderer_line: str = ""
     in_widget: int = 0
-    seconds: float = 0.0
 
 
 def _free_port() -> int:
@@ -196,7 +195,6 @@ def visit(server: Lab) -> Iterator[Visit]:
     from playwright.sync_api import sync_playwright
 
     seen = Visit()
-    started = time.monotonic()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
@@ -220,7 +218,6 @@ def visit(server: Lab) -> Iterator[Visit]:
                 # Left for whoever reads the failure: what the page showed, and the server log.
                 page.screenshot(path=str(server.log.with_name("failure.png")), full_page=True)
                 raise
-            seen.seconds = time.monotonic() - started
         finally:
             browser.close()
     yield seen
@@ -255,10 +252,6 @@ def test_no_request_leaves_localhost(visit: Visit) -> None:
 
 
 @pytest.mark.browser
-def test_run_stays_quick(visit: Visit) -> None:
-    assert visit.seconds < 60, visit.seconds
-
-
 # --- the kernel spec ``make lab`` hands JupyterLab, without a browser -------------------------
 
 
