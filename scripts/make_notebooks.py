@@ -185,9 +185,10 @@ status (for example *Accounts Unhealthy*) means Instantly stopped sending for a 
     md('''
 ## Campaign by campaign
 
-One row per campaign, largest first. *Reply rate* is leads who replied / leads contacted,
-*opportunity rate* opportunities / leads contacted, *bounce rate* bounces / leads contacted,
-each with its interval.
+One row per campaign, largest first. *Reply rate* is leads who replied (automatic replies left
+out) / new leads contacted, *opportunity rate* opportunities / new leads contacted, *bounce rate*
+bounces / leads contacted, each with its interval. *Replied* and *new leads contacted* are the
+two counts behind the reply rate.
 '''),
     analyst('The campaign id in the last column is what the `campaign_ids` parameter takes.'),
     code('''

@@ -182,7 +182,8 @@ def test_trend_spec() -> None:
     rows = values(spec)
     assert [r["period_start"] for r in rows] == ["2025-03-03", "2025-03-10"]
     assert rows[0]["numerator"] == 280
-    assert spec["title"]["text"] == "Open rate by period"
+    # over e-mails sent, not the open rate's own leads contacted: the title says so
+    assert spec["title"]["text"] == "Open rate per email sent by period"
 
 
 def test_reply_timing_spec() -> None:
@@ -245,3 +246,11 @@ def test_save_offline(tmp_path: Any, funnel_tidy: pl.DataFrame, suffix: str) -> 
         assert b"cdn.jsdelivr" not in data and b"vega" in data
     with pytest.raises(ValueError, match="cannot save"):
         charts.save(charts.funnel(funnel_tidy), tmp_path / "funnel.gif")
+
+
+def test_a_rate_over_another_denominator_says_so_in_its_label() -> None:
+    from instantly_nb.charts.campaign import per_label
+
+    assert per_label("Reply rate", "new_leads", "new_leads_contacted") == "Reply rate"
+    assert per_label("Reply rate", "new_leads", "sent") == "Reply rate per email sent"
+    assert per_label("Bounce rate", "contacted", "contacted_count") == "Bounce rate"

@@ -145,3 +145,25 @@ def test_param_defaults_are_what_the_generator_writes() -> None:
         exec(cell[1], namespace)  # noqa: S102 - our own generated parameters cell
         assert {k: namespace[k] for k in views.param_defaults(kind)} == views.param_defaults(kind)
     assert views.DeliverabilityParams().rules() == metrics.AlertRules()
+
+
+def test_campaign_table_shows_the_counts_behind_its_reply_rate() -> None:
+    from instantly_nb.views.campaigns import best_and_worst, campaign_table
+
+    analytics = pl.DataFrame({
+        "campaign": ["North", "South"], "campaign_id": ["c1", "c2"],
+        "campaign_status_label": ["Active", "Active"], "leads_count": [900, 50],
+        "contacted_count": [800, 400], "new_leads_contacted_count": [600, 300],
+        "emails_sent_count": [1500, 700], "reply_count_unique": [90, 30],
+        "reply_count_automatic_unique": [30, 6], "total_opportunities": [12, 3],
+        "bounced_count": [8, 4],
+    })
+    table = campaign_table(analytics).sort("campaign")
+    assert table["new_leads_contacted"].to_list() == [600, 300]
+    assert table["replied"].to_list() == [60, 24]  # automatic replies left out
+    assert table["reply_rate"].to_list() == pytest.approx([60 / 600, 24 / 300])
+    assert table["bounce_rate"].to_list() == pytest.approx([8 / 800, 4 / 400])
+    ranked = best_and_worst(table, min_contacted=100, n=1)
+    assert ranked["campaign"].to_list() == ["North", "South"]
+    # pooled with the same definition as each row: 84 / 900 lies inside both intervals here
+    assert ranked["versus_all"].to_list() == ["not clearly different"] * 2

@@ -16,7 +16,7 @@ from instantly_nb.charts._base import (
     require_columns,
     title,
 )
-from instantly_nb.metrics.definitions import RATES
+from instantly_nb.metrics.definitions import DENOMINATOR_LABELS, RATES
 from instantly_nb.metrics.funnels import FUNNEL_TAIL
 from instantly_nb.metrics.timeseries import TREND_TAIL
 from instantly_nb.metrics.timing import TIMING_TAIL
@@ -116,8 +116,8 @@ def trend(
     df = group_label(tidy.filter(pl.col("metric") == metric), groups)
     df, note = _top_groups(df, "denominator", max_groups)
     rdef = RATES.get(str(metric))
-    label = rdef.label if rdef else str(metric)
     den_col = str(first_value(df, "denominator_col", "sent"))
+    label = per_label(rdef.label, rdef.denominator, den_col) if rdef else str(metric)
     definition = rdef.definition(den_col) if rdef else ""
     data = inline_data(df, ["group", "period_start", "period", "numerator", "denominator",
                             "rate", "ci_low", "ci_high", "prev_rate", "change_abs", "change_p",
@@ -177,3 +177,16 @@ def reply_timing(tidy: pl.DataFrame, *, themed: bool = True) -> alt.TopLevelMixi
         "Share of first replies arriving within each delay of the step's send "
         "(automatic replies excluded by default)."]))
     return finish(chart, themed)
+
+
+def per_label(label: str, default: str, used: str) -> str:
+    """``label`` as is when the rate is over its usual denominator, else "<label> per <unit>".
+
+    A trend of replies per e-mail sent must not read as the headline's reply rate (replies
+    per new lead contacted): the two differ, and a reader compares them.
+    """
+    usual, actual = DENOMINATOR_LABELS.get(default, default), DENOMINATOR_LABELS.get(used, used)
+    if usual == actual:
+        return label
+    unit = actual.replace("emails", "email").replace("leads", "lead")
+    return f"{label} per {unit}"

@@ -118,16 +118,23 @@ def campaign_table(analytics: pl.DataFrame, level: float = 0.95) -> pl.DataFrame
     base = analytics.select(
         "campaign", pl.col("campaign_status_label").alias("status"),
         pl.col("leads_count").alias("leads"), pl.col("contacted_count").alias("contacted"),
-        pl.col("emails_sent_count").alias("sent"), pl.col("reply_count_unique").alias("replied"),
+        pl.col("emails_sent_count").alias("sent"),
         pl.col("total_opportunities").alias("opportunities"),
         pl.col("bounced_count").alias("bounced"), "campaign_id",
     )
+    # "Replied" and "new leads contacted" are the reply rate's own numerator and denominator
+    # (human replies over new leads contacted), so a reader can redo the division.
+    reply = metrics.rate(analytics, "reply", by="campaign_id", level=level).select(
+        "campaign_id", pl.col("denominator").cast(pl.Int64).alias("new_leads_contacted"),
+        pl.col("numerator").cast(pl.Int64).alias("replied"))
+    base = base.join(reply, on="campaign_id", how="left")
     for name in ("reply", "opportunity", "bounce"):
         rates = metrics.rate(analytics, name, by="campaign_id", level=level)
         base = base.join(rates.select("campaign_id", *rate_columns(rates, f"{name}_rate")),
                          on="campaign_id", how="left")
-    order = ["campaign", "status", "leads", "contacted", "sent", "replied", "reply_rate",
-             "opportunities", "opportunity_rate", "bounced", "bounce_rate"]
+    order = ["campaign", "status", "contacted", "sent", "new_leads_contacted", "replied",
+             "reply_rate", "opportunities", "opportunity_rate", "bounced", "bounce_rate",
+             "leads"]
     rest = [c for c in base.columns if c not in order and c != "campaign_id"]
     return base.select(*order, *rest, "campaign_id").sort("contacted", descending=True,
                                                           nulls_last=True)
@@ -153,13 +160,16 @@ def summary_sentence(analytics: pl.DataFrame, level: float = 0.95) -> str:
     if analytics.is_empty():
         return "No campaign activity in this window."
     r = metrics.rate(analytics, "reply", level=level).row(0, named=True)
-    total = analytics.select(pl.col("contacted_count", "emails_sent_count", "reply_count_unique",
+    total = analytics.select(pl.col("contacted_count", "emails_sent_count",
                                     "total_opportunities").sum()).row(0, named=True)
-    reply = (f"reply rate **{r['rate']:.1%}** ({level:.0%} interval {r['ci_low']:.1%}–"
-             f"{r['ci_high']:.1%})" if r["rate"] is not None else "no reply rate (nobody contacted)")
+    # The reply rate is said with its own numerator and denominator (human replies over new
+    # leads contacted), so the sentence never divides one count by another that it names.
+    reply = (f"{r['numerator'] or 0:,.0f} of {r['denominator'] or 0:,.0f} new leads contacted "
+             f"replied (automatic replies left out) — reply rate **{r['rate']:.1%}** "
+             f"({level:.0%} interval {r['ci_low']:.1%}–{r['ci_high']:.1%})"
+             if r["rate"] is not None else "no reply rate (nobody contacted)")
     return (f"**{analytics.height} campaigns** with data: {total['contacted_count'] or 0:,.0f} "
-            f"leads contacted, {total['emails_sent_count'] or 0:,.0f} emails sent, "
-            f"{total['reply_count_unique'] or 0:,.0f} leads replied — {reply}; "
+            f"leads contacted, {total['emails_sent_count'] or 0:,.0f} emails sent; {reply}; "
             f"{total['total_opportunities'] or 0:,.0f} opportunities.")
 
 
@@ -169,16 +179,18 @@ def best_and_worst(table: pl.DataFrame, *, min_contacted: int = 100, n: int = 3)
     ``versus_all`` says whether the campaign's interval lies above or below the pooled reply
     rate of the ranked campaigns, or overlaps it (then the ranking may be luck).
     """
-    ranked = table.filter((pl.col("contacted") >= min_contacted) & pl.col("reply_rate")
+    reached = "new_leads_contacted" if "new_leads_contacted" in table.columns else "contacted"
+    ranked = table.filter((pl.col(reached) >= min_contacted) & pl.col("reply_rate")
                           .is_not_null()).sort("reply_rate", descending=True)
-    pooled = float(ranked["replied"].sum()) / max(float(ranked["contacted"].sum()), 1.0)
+    # pooled over the reply rate's own denominator: the same definition as each row's rate
+    pooled = float(ranked["replied"].sum()) / max(float(ranked[reached].sum()), 1.0)
     best = ranked.head(n).with_columns(pl.lit("best").alias("rank"))
     worst = ranked.tail(min(n, max(ranked.height - n, 0))).reverse() \
         .with_columns(pl.lit("worst").alias("rank"))
     versus = (pl.when(pl.col("reply_rate_low") > pooled).then(pl.lit("above all campaigns"))
               .when(pl.col("reply_rate_high") < pooled).then(pl.lit("below all campaigns"))
               .otherwise(pl.lit("not clearly different")))
-    cols = ["rank", "campaign", "status", "contacted", "replied", "reply_rate",
+    cols = ["rank", "campaign", "status", reached, "replied", "reply_rate",
             "reply_rate_low", "reply_rate_high"]
     return pl.concat([best.select(cols), worst.select(cols)]).with_columns(
         versus.alias("versus_all"))
