@@ -26,13 +26,14 @@ import polars as pl
 from .endpoint_facts import DAILY
 from .store import Store
 
-__all__ = ["LOOKBACK_DAYS", "window_of", "stale_days", "merge", "fetch_days"]
+__all__ = ["LOOKBACK_DAYS", "day_of", "window_of", "stale_days", "merge", "fetch_days"]
 
 LOOKBACK_DAYS = 7
 _DAY_S = 86_400.0
 
 
-def _day(value: Any) -> dt.date | None:
+def day_of(value: Any) -> dt.date | None:
+    """The day of a date, datetime or ISO text (its first ten characters); None otherwise."""
     if value is None:
         return None
     if isinstance(value, dt.datetime):
@@ -47,7 +48,7 @@ def _day(value: Any) -> dt.date | None:
 
 def window_of(params: Mapping[str, Any]) -> tuple[dt.date, dt.date] | None:
     """The (start, end) days of a call, or None when it does not name both."""
-    start, end = _day(params.get("start_date")), _day(params.get("end_date"))
+    start, end = day_of(params.get("start_date")), day_of(params.get("end_date"))
     if start is None or end is None or end < start:
         return None
     return start, end

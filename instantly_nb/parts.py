@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from . import fallbacks, frames, rawpages
+from .daily import day_of
 from .endpoint_facts import REPEATED_ROWS, WINDOW_DAYS, id_column
 from .errors import ParameterError
 from .fanout import Progress, fan_out_values, run_parts
@@ -130,14 +131,10 @@ def _split_windows(variants: Variants, days: int) -> Variants:
 
 
 def _as_date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise ParameterError(f"{value!r} is not a date (YYYY-MM-DD).") from None
+    day = day_of(value)
+    if day is None:
+        raise ParameterError(f"{value!r} is not a date (YYYY-MM-DD).")
+    return day
 
 
 def _columns(parts: Sequence[Part]) -> list[str]:
