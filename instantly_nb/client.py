@@ -394,7 +394,11 @@ def connect(**kwargs: Any) -> Client:
     This is what the notebooks call: the same notebook runs on a real workspace when the key is
     in the environment and on the demo workspace (no key, no network) when it is not. A report
     run sets ``INSTANTLY_BASE_URL`` too, so all its notebooks share one server.
+    When ``INSTANTLY_NB_CACHE`` names a folder (``instantly-nb report --cache DIR`` sets it for
+    its kernels) frames are kept there, so a re-run fetches only what changed.
     """
+    if "cache" not in kwargs and os.environ.get(settings.CACHE_ENV):
+        kwargs["cache"] = settings.default_cache_dir()
     if os.environ.get(settings.KEY_ENV):
         return Client(**kwargs)
     return Client.demo(**kwargs)

@@ -288,3 +288,48 @@ def test_demo_run_with_the_real_demo_server(
     header = html.split("</header>", 1)[0]
     assert name and f"<dd>{name}<span" in header  # the header names the demo workspace
     assert REAL_KEY not in html
+
+
+def test_cache_option_gives_the_kernels_a_snapshot_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import nbformat
+
+    probe = nbformat.v4.new_notebook()
+    probe.cells = [
+        nbformat.v4.new_code_cell("demo = False", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(
+            "import instantly_nb\nclient = instantly_nb.connect()\n"
+            "print('store at', client.store.root)\nclient.close()"),
+    ]
+    path = tmp_path / "cache_probe.ipynb"
+    nbformat.write(probe, path)
+
+    @contextmanager
+    def fake_demo() -> Iterator[tuple[str, str, str, dict[str, str]]]:
+        with fake_api.FakeAPI({DEMO_KEY: "Fake demo workspace"}) as api:
+            yield DEMO_KEY, api.url, "short name", {}
+
+    monkeypatch.setattr(sources, "demo_server", fake_demo)
+    cache = tmp_path / "snapshots"
+    argv = ["--demo", "--notebook", str(path), "--keep-notebooks", "--cache", str(cache),
+            "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    out, _ = capfd.readouterr()
+    kept = Path(out.strip()).with_suffix("")
+    nb = json.loads((kept.with_name(kept.name + "_notebooks") / "cache_probe.ipynb").read_text())
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                      for o in c.get("outputs", []))
+    assert f"store at {cache.resolve()}" in printed
+
+
+def test_connect_keeps_frames_where_the_cache_variable_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from instantly_nb import connect
+
+    monkeypatch.setenv("INSTANTLY_NB_CACHE", str(tmp_path / "kept"))
+    with connect(size="tiny") as client:
+        assert client.store is not None and client.store.root == tmp_path / "kept"
+        client.campaigns.list()
+    assert list((tmp_path / "kept").rglob("*.parquet"))

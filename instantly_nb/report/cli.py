@@ -125,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
         "when it parses, else as text (never pass a key here)",
     )
     parser.add_argument(
+        "--cache",
+        type=Path,
+        metavar="DIR",
+        help="keep the fetched frames in this snapshot folder; a later run (e.g. the next "
+        "day's) fetches only what changed: new days, the last days the API may still "
+        "correct, and lists",
+    )
+    parser.add_argument(
         "--keep-notebooks",
         action="store_true",
         help="keep the executed notebooks next to the report",
@@ -286,7 +294,8 @@ def run_plan(
         stop, workspace = _probe(key, base_url)
         if stop is not None:
             return stop
-        env = kernel_env({**environ, **extra_env}, api_key=key, base_url=base_url)
+        env = kernel_env({**environ, **extra_env, **cache_env(plan)}, api_key=key,
+                         base_url=base_url)
         stop, runs = _run_notebooks(plan, env, key, target.with_name(target.stem + "_notebooks"))
         if stop is not None:
             return stop
@@ -349,3 +358,10 @@ def main(argv: list[str] | None = None) -> int:
         log.removeHandler(handler)
         log.setLevel(previous_level)
         log.propagate = True
+
+
+def cache_env(plan: Plan) -> dict[str, str]:
+    """The kernels' snapshot folder (``--cache``), as the variable ``connect()`` reads."""
+    from ..settings import CACHE_ENV
+
+    return {CACHE_ENV: str(plan.cache.expanduser().resolve())} if plan.cache else {}

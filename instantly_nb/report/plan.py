@@ -57,6 +57,7 @@ class Plan:
     demo: bool
     params: dict[str, Any] = field(default_factory=dict)
     keep_notebooks: bool = False
+    cache: Path | None = None
     timeout: int = 600
 
 
@@ -155,6 +156,7 @@ def make_plan(args: argparse.Namespace, environ: dict[str, str]) -> Plan:
         params=params,
         keep_notebooks=args.keep_notebooks,
         timeout=args.timeout,
+        cache=getattr(args, "cache", None),
     )
 
 
