@@ -21,7 +21,7 @@ import pytest
 from instantly_nb.report.cli import main
 from instantly_nb.report.mime import MIME_TABLE, is_vegalite_mime
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, FAKE_KEY, require_chromium
+from .conftest import FAKE_KEY
 
 FIXTURES = Path(__file__).parent / "fixtures" / "report"
 HOSTILE = '<img src=x onerror="window.__pwned = 1">'
@@ -68,18 +68,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     yield Built(
         html, json.loads(notebook.read_text()), folder, capture.getvalue(), errors.getvalue()
     )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Debian chromium for the whole module."""
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @dataclass

@@ -28,7 +28,7 @@ from instantly_nb.report.page import render_report
 from instantly_nb.report.payloads import table_payload
 from instantly_nb.report.pdf import write_pdf
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from .conftest import require_chromium
 from .test_report_page import HEADLINE
 
 pytestmark = pytest.mark.browser
@@ -131,17 +131,6 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     email.write_text(email_page(page), encoding="utf-8")
     pdf = write_pdf(html, folder / "report.pdf")
     return Layout(html, email, pdf, len(chart_outputs))
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def _open(browser: Any, url: str, width: int, *, scripts: bool = True, height: int = 800) -> Any:
