@@ -85,3 +85,16 @@ def test_masking_keeps_frames_without_secrets_as_they_are():
     frame = frames.to_frame("campaigns.list", [{"id": "c", "name": "token bucket"}])
     assert frame["name"].to_list() == ["token bucket"]
     assert isinstance(frame, pl.DataFrame)
+
+
+def test_webhook_target_urls_keep_only_scheme_and_host():
+    hooks = frames.to_frame("webhooks.list", [
+        {"id": "w1", "target_hook_url": "https://hooks.slack.com/services/T0/B0/XyZsecret"},
+        {"id": "w2", "target_hook_url": "https://user:pw@example.com:8443/catch/9/abc?token=t"},
+        {"id": "w3", "target_hook_url": "not a url"}, {"id": "w4", "target_hook_url": None}])
+    assert hooks["target_hook_url"].to_list() == [
+        "https://hooks.slack.com/****", "https://example.com:8443/****", "****", None]
+    events = frames.to_frame("webhook_events.list", [
+        {"id": "e1", "webhook_url": "https://hooks.zapier.com/hooks/catch/123/abcdef/"}])
+    assert events["webhook_url"].to_list() == ["https://hooks.zapier.com/****"]
+    assert "abcdef" not in events.write_csv()
