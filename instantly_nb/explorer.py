@@ -28,7 +28,7 @@ import polars as pl
 from .errors import InstantlyError
 from .metrics.definitions import RATES
 from .views.panels import (
-    METRICS,
+    EXPLORER_METRICS,
     PANELS,
     ExplorerData,
     ExplorerState,
@@ -38,7 +38,7 @@ from .views.panels import (
 )
 from .views.scope import display_names, resolve_window
 
-__all__ = ["METRICS", "Explorer", "ExplorerData", "ExplorerState", "ExplorerView",
+__all__ = ["EXPLORER_METRICS", "Explorer", "ExplorerData", "ExplorerState", "ExplorerView",
            "compute_view", "csv_link", "explore", "load_data"]
 
 # ipywidgets reads a Dropdown value of None as "nothing selected", so "all" needs a value.
@@ -157,7 +157,7 @@ class Explorer(w.VBox):
                                           description="Campaigns", layout=w.Layout(width="420px"))
         self.start = w.DatePicker(value=state.start_date, description="From")
         self.end = w.DatePicker(value=state.end_date, description="To")
-        self.metric = w.Dropdown(options=[(RATES[m].label, m) for m in METRICS],
+        self.metric = w.Dropdown(options=[(RATES[m].label, m) for m in EXPLORER_METRICS],
                                  value=state.metric, description="A/B metric")
         self.step = w.Dropdown(options=[("All steps", ALL)], value=ALL, description="Step")
         self.account = w.Dropdown(options=[("All accounts", ALL)], value=ALL,
@@ -268,7 +268,7 @@ def explore(client: Any, *, start_date: Any = None, end_date: Any = None,
     campaign_ids : list of str, optional
         Initially selected campaigns (none = every campaign).
     metric : str
-        Initial A/B metric, one of :data:`METRICS`.
+        Initial A/B metric, one of :data:`EXPLORER_METRICS`.
     step : int, optional
         Initial step filter of the A/B panel.
     window_days : int

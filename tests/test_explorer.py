@@ -19,7 +19,7 @@ import pytest
 import instantly_nb
 from instantly_nb import Client, views
 from instantly_nb.explorer import (
-    METRICS,
+    EXPLORER_METRICS,
     Explorer,
     ExplorerData,
     ExplorerState,
@@ -159,7 +159,7 @@ def test_bad_states_are_refused(data: ExplorerData, changes: dict[str, Any], mes
         compute_view(data, _state(**changes))
 
 
-@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("metric", EXPLORER_METRICS)
 def test_every_offered_metric_works(data: ExplorerData, metric: str) -> None:
     view = compute_view(data, _state(metric=metric))
     assert view.sections["ab"].tables["all"]["metric"].unique().to_list() == [metric]

@@ -29,7 +29,7 @@ from typing import Any
 from .fragments import alerts_html, definitions_html, esc
 from .headline import headline_html
 from .periods import Window
-from .render import Collected, Section, collect, render_section
+from .render import Collected, PageSection, collect, render_section
 
 __all__ = ["ReportMeta", "build_page", "render_report"]
 
@@ -132,7 +132,7 @@ def _header(meta: ReportMeta) -> str:
     )
 
 
-def _contents(sections: Sequence[Section], collected: Collected, alert_count: int) -> str:
+def _contents(sections: Sequence[PageSection], collected: Collected, alert_count: int) -> str:
     links = []
     if collected.headline is not None:
         links.append('<li><a href="#summary">At a glance</a></li>')
@@ -146,7 +146,7 @@ def _contents(sections: Sequence[Section], collected: Collected, alert_count: in
     return f'<nav class="toc" aria-label="Contents"><ol>{"".join(links)}</ol></nav>'
 
 
-def _headline(collected: Collected, sections: Sequence[Section], alert_count: int) -> str:
+def _headline(collected: Collected, sections: Sequence[PageSection], alert_count: int) -> str:
     if collected.headline is None:
         return ""
     ab = next((s.anchor for s in sections if "A/B" in s.title), None)
@@ -157,19 +157,19 @@ def _headline(collected: Collected, sections: Sequence[Section], alert_count: in
     )
 
 
-def _section(section: Section) -> str:
+def _section(section: PageSection) -> str:
     heading = "" if section.has_heading else f"<h2>{esc(section.title)}</h2>"
     return f'<section class="nb" id="{section.anchor}">{heading}{section.html}</section>'
 
 
-def build_page(meta: ReportMeta, sections: Sequence[Section], collected: Collected) -> str:
+def build_page(meta: ReportMeta, sections: Sequence[PageSection], collected: Collected) -> str:
     """Assemble the whole report page.
 
     Parameters
     ----------
     meta : ReportMeta
         Header facts.
-    sections : sequence of Section
+    sections : sequence of PageSection
         Rendered notebooks, in order (:func:`render.render_section`).
     collected : Collected
         Alerts, definitions and workspace gathered from all notebooks (:func:`render.collect`).

@@ -40,7 +40,7 @@ from .mime import (
 )
 from .payloads import PayloadError, read_alerts, read_context, read_definitions, read_table
 
-__all__ = ["Collected", "Section", "collect", "render_section"]
+__all__ = ["Collected", "PageSection", "collect", "render_section"]
 
 _SKIP_CELL_TAGS = {"remove_cell", SETUP_TAG, "parameters", "injected-parameters"}
 _WIDGET = "application/vnd.jupyter.widget-view+json"
@@ -51,7 +51,7 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 @dataclass
-class Section:
+class PageSection:
     """One notebook rendered as a report section."""
 
     title: str
@@ -390,7 +390,7 @@ def render_section(
     footnotes: Mapping[str, int],
     failure: str | None = None,
     warnings: list[str] | None = None,
-) -> Section:
+) -> PageSection:
     """Second pass: render one executed notebook as a report section.
 
     Parameters
@@ -416,7 +416,7 @@ def render_section(
     if warnings is not None:
         warnings.extend(builder.warnings)
     title, has_heading = section_title(name, nb)
-    return Section(
+    return PageSection(
         title=title,
         anchor=f"s{index}",
         html="".join(builder.parts),

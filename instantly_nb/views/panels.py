@@ -25,11 +25,11 @@ from .scope import Scope, Window, make_scope
 from .section import Charts, Section
 from .summary import figures, load_overview
 
-__all__ = ["METRICS", "PANELS", "ExplorerData", "ExplorerState", "ExplorerView",
+__all__ = ["EXPLORER_METRICS", "PANELS", "ExplorerData", "ExplorerState", "ExplorerView",
            "comparison_table", "compute_view", "load_data"]
 
 #: Metrics offered for the A/B comparison (replies first: opens are unreliable).
-METRICS = ("reply", "opportunity", "meeting", "closed", "click", "open")
+EXPLORER_METRICS = ("reply", "opportunity", "meeting", "closed", "click", "open")
 PANELS = ("overview", "trend", "ab", "deliverability")
 
 
@@ -56,7 +56,7 @@ class ExplorerState:
             raise ValueError(f"The start date {self.start_date} is after the end date "
                              f"{self.end_date}.")
         if self.metric not in RATES:
-            raise ValueError(f"Unknown metric {self.metric!r}; choose one of {', '.join(METRICS)}.")
+            raise ValueError(f"Unknown metric {self.metric!r}; choose one of {', '.join(EXPLORER_METRICS)}.")
 
     @property
     def window(self) -> Window:
