@@ -9,7 +9,8 @@ through :meth:`Requester.send`, which
 * percent-encodes path parameter values, so a value is always exactly one path segment;
 * stops before each attempt, and wakes from waits, when the task it runs for is cancelled
   (:mod:`instantly_nb.scope`);
-* takes a slot from the shared :class:`~instantly_nb.throttle.Throttle` on every attempt;
+* takes a slot from the shared :class:`~instantly_nb.throttle.Throttle` on every attempt, held
+  until the answer is back;
 * retries connection errors, timeouts, 408, 429 and 5xx with exponential backoff and full jitter,
   honouring ``Retry-After`` (seconds or HTTP-date) up to a cap;
 * maps error statuses to the typed errors of :mod:`instantly_nb.errors`;
@@ -237,18 +238,20 @@ class Requester:
         while True:
             attempt += 1
             check_cancelled()
-            self.throttle.acquire(endpoint.name)
-            check_cancelled()
             wait: float | None = None
             try:
-                self._count_request()
-                started = time.monotonic()
-                response = self._http.request(
-                    endpoint.method,
-                    url,
-                    params=_query_items(query),
-                    json=dict(body or {}) if endpoint.method == "POST" else None,
-                )
+                # the request counts against the rate limits until its answer is back: the
+                # server counts it at some moment in between (see instantly_nb.throttle)
+                with self.throttle.slot(endpoint.name):
+                    check_cancelled()
+                    self._count_request()
+                    started = time.monotonic()
+                    response = self._http.request(
+                        endpoint.method,
+                        url,
+                        params=_query_items(query),
+                        json=dict(body or {}) if endpoint.method == "POST" else None,
+                    )
                 self._observe_latency(time.monotonic() - started)
             except httpx.TimeoutException as exc:
                 failure: Exception = errors.TimeoutError(

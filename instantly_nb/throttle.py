@@ -7,9 +7,18 @@ request has room, then records the request in each of them. It is shared by ever
 client, and every retry attempt takes a slot again.
 
 Requests are also spaced evenly: one every ``seconds / limit`` of the tightest workspace window
-(a slot every ~10.5 ms at 95/s) instead of a whole window's budget leaving at once. A burst reordered on the way is what a server refuses with 429;
-evenly spaced requests arrive as evenly spaced. The windows are closed intervals: no
-``seconds``-long interval, end points included, ever holds more than ``limit`` requests.
+(a slot every ~10.5 ms at 95/s) instead of a whole window's budget leaving at once.
+
+A server counts a request when it reads it, somewhere between the moment the client lets it go
+and the moment its answer is back -- not when the client counted it. A thread that got its slot
+may send a little later (it waits for the interpreter lock), and the server may read a queue of
+requests at once after a pause, so requests counted evenly here can arrive bunched there. A
+request sent through :meth:`Throttle.slot` therefore counts in every window from the moment it
+is let go until its answer is back (in flight, then at the time it ended): a window admits a
+request only while fewer than ``limit`` requests are in flight or ended within the last
+``seconds``. Whenever the server reads them, no ``seconds``-long interval then holds more than
+``limit`` of them. The price is a little rate: at 150 ms a round trip, 95 a second becomes ~83.
+The windows are closed intervals (end points included).
 
 Inside :func:`bulk` (the client wraps each part of a fan-out in it), a request lets a waiting
 request of a cursor chain go first: a chain is latency-bound (each page gates the next), a
@@ -87,12 +96,13 @@ def bulk() -> Iterator[None]:
 
 
 class _Log:
-    __slots__ = ("window", "stamps", "next_at", "spaced")
+    __slots__ = ("window", "stamps", "next_at", "spaced", "in_flight")
 
     def __init__(self, window: RateWindow, spaced: bool = True):
         self.window = window
         self.spaced = spaced
-        self.stamps: deque[float] = deque()
+        self.stamps: deque[float] = deque()  # when each counted request ended (ascending)
+        self.in_flight = 0  # requests let go whose answer is not back yet
         self.next_at = float("-inf")  # earliest time of the next evenly spaced slot
 
     def wait(self, now: float) -> float:
@@ -100,15 +110,30 @@ class _Log:
         while self.stamps and self.stamps[0] < horizon:
             self.stamps.popleft()
         wait = self.next_at - now
-        if len(self.stamps) >= self.window.limit:
-            # the oldest stamp must be strictly more than a window ago (closed intervals)
-            wait = max(wait, self.stamps[0] + self.window.seconds - now + 1e-9)
+        over = len(self.stamps) + self.in_flight - self.window.limit
+        if over >= 0:
+            if over < len(self.stamps):
+                # the (over+1)-th oldest ending must be strictly more than a window ago
+                wait = max(wait, self.stamps[over] + self.window.seconds - now + 1e-9)
+            else:  # the window is full of requests in flight: look again when one may be back
+                wait = max(wait, _IN_FLIGHT_POLL)
         return max(wait, 0.0)
 
-    def take(self, now: float) -> None:
-        self.stamps.append(now)
+    def take(self, now: float, hold: bool) -> None:
+        if hold:
+            self.in_flight += 1
+        else:
+            self.stamps.append(now)
         if self.spaced:  # the next slot is one spacing after this one
             self.next_at = now + self.window.spacing
+
+    def end(self, now: float) -> None:
+        self.in_flight -= 1
+        self.stamps.append(now)
+
+
+# How long a request waits before looking again when a window is full of requests in flight.
+_IN_FLIGHT_POLL = 0.01
 
 
 class Throttle:
@@ -155,8 +180,12 @@ class Throttle:
         logs = self._global + self._per_endpoint.get(endpoint or "", [])
         return min((log.window.limit / log.window.seconds for log in logs), default=float("inf"))
 
-    def acquire(self, endpoint: str | None = None) -> None:
-        """Block until a request to ``endpoint`` may be sent, then count it."""
+    def acquire(self, endpoint: str | None = None, *, hold: bool = False) -> None:
+        """Block until a request to ``endpoint`` may be sent, then count it.
+
+        Without ``hold`` the request counts at this moment; with it, it counts as in flight
+        until :meth:`release` (use :meth:`slot`, which pairs the two).
+        """
         own = self._per_endpoint.get(endpoint or "", [])
         logs = self._global + own
         spacing = max((log.window.spacing for log in self._global), default=0.0)
@@ -171,7 +200,7 @@ class Throttle:
                         wait = spacing  # this slot goes to the chain request that waits for it
                     if wait <= 0:
                         for log in logs:
-                            log.take(now)
+                            log.take(now, hold)
                         return
                     if not is_bulk and mine <= 0 and not queued:
                         queued = True
@@ -182,3 +211,20 @@ class Throttle:
             if queued:
                 with self._lock:
                     self._chains_waiting -= 1
+
+    def release(self, endpoint: str | None = None) -> None:
+        """The answer to a request acquired with ``hold=True`` is back (or it failed)."""
+        with self._lock:
+            now = self._clock()
+            for log in self._global + self._per_endpoint.get(endpoint or "", []):
+                log.end(now)
+
+    @contextmanager
+    def slot(self, endpoint: str | None = None) -> Iterator[None]:
+        """``with throttle.slot(name): send()`` -- the request counts from the moment it is let
+        go until the block ends (its answer is back)."""
+        self.acquire(endpoint, hold=True)
+        try:
+            yield
+        finally:
+            self.release(endpoint)

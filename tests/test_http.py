@@ -198,9 +198,12 @@ def test_every_retry_attempt_takes_a_throttle_slot():
                                        json_response({"count": 1})))
     taken = []
     original = client.throttle.acquire
-    client.throttle.acquire = lambda name=None: (taken.append(name), original(name))  # type: ignore[method-assign]
+    client.throttle.acquire = lambda name=None, **kw: (taken.append(name), original(name, **kw))  # type: ignore[method-assign]
     client.fetch("campaigns.count_launched")
     assert taken == ["campaigns.count_launched"] * 3 == ["campaigns.count_launched"] * len(rec.requests)
+    # each attempt counted until its answer was back, and none is still in flight
+    assert [log.in_flight for log in client.throttle._global] == [0, 0]
+    assert all(len(log.stamps) == 3 for log in client.throttle._global)
 
 
 # -- pagination -----------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from instantly_nb.throttle import RateWindow, Throttle, bulk
 
 
@@ -114,3 +116,86 @@ def test_a_waiting_chain_request_goes_before_fan_out_requests():
     throttle._chains_waiting = 1
     throttle.acquire("webhook_events.list")  # another chain page is not held back by it
     assert slept == [0.1, 0.1]  # (only by the even spacing after the previous grant)
+
+
+# -- the server's count: a request is read somewhere between its grant and its answer ----------
+def _served(hold: bool, workers: int, n: int, seed: int) -> list[float]:
+    """Simulate ``workers`` threads sending ``n`` requests through one throttle on a virtual
+    clock; each round trip takes 125-175 ms and the server reads the request at a random moment
+    of it. Returns the server's read times."""
+    import heapq
+    import random
+
+    rng = random.Random(seed)
+    now = {"t": 100.0}
+    flying: list[tuple[float, int]] = []  # (answer back at, id)
+    served: list[float] = []
+
+    def land_until(t: float) -> None:
+        while flying and flying[0][0] <= t:
+            back, _ = heapq.heappop(flying)
+            now["t"] = max(now["t"], back)
+            if hold:
+                throttle.release("leads.list")
+        now["t"] = max(now["t"], t)
+
+    throttle = Throttle((RateWindow(20, 1.0),), {}, clock=lambda: now["t"],
+                        sleep=lambda s: land_until(now["t"] + s))
+    for i in range(n):
+        if len(flying) >= workers:  # every thread busy: wait for the next answer
+            land_until(flying[0][0])
+        throttle.acquire("leads.list", hold=hold)
+        granted = now["t"]
+        back = granted + rng.uniform(0.125, 0.175)
+        served.append(rng.uniform(granted, back))
+        heapq.heappush(flying, (back, i))
+    land_until(float("inf") if not flying else max(f[0] for f in flying))
+    return sorted(served)
+
+
+def _refused(served: list[float]) -> int:
+    """429s the demo server's own rate limiter (20 a second) gives for these read times."""
+    from instantly_nb.demo.config import Limits
+    from instantly_nb.demo.ratelimit import RateLimiter
+
+    at = {"t": 0.0}
+    limiter = RateLimiter(Limits(per_second=20, per_minute=100_000), {}, clock=lambda: at["t"])
+    refused = 0
+    for t in served:
+        at["t"] = t
+        refused += limiter.check("w", "leads.list") is not None
+    return refused
+
+
+def test_requests_held_until_answered_never_exceed_the_servers_windows():
+    for seed in range(3):
+        served = _served(hold=True, workers=8, n=150, seed=seed)
+        assert len(served) == 150
+        assert _refused(served) == 0
+        # and the pacing still goes at most ~20/(1 + round trip) a second, not much slower
+        span = served[-1] - served[0]
+        assert span < 150 / 20 * 1.4
+
+
+def test_requests_counted_only_when_let_go_can_arrive_bunched():
+    # the same traffic counted at the moment each request leaves: the server refuses some
+    assert sum(_refused(_served(hold=False, workers=8, n=150, seed=seed)) for seed in range(3)) > 0
+
+
+def test_a_window_full_of_requests_in_flight_waits_for_an_answer():
+    now = {"t": 0.0}
+    throttle = Throttle((RateWindow(2, 1.0),), {}, clock=lambda: now["t"],
+                        sleep=lambda s: now.__setitem__("t", now["t"] + s))
+    throttle.acquire("x", hold=True)
+    throttle.acquire("x", hold=True)
+    assert throttle._global[0].wait(now["t"]) > 0  # two in flight fill a window of two
+    now["t"] += 5.0  # however long they take
+    assert throttle._global[0].wait(now["t"]) > 0
+    throttle.release("x")  # one answer back at t=5: it counts until t=6
+    now["t"] += 0.5
+    assert throttle._global[0].wait(now["t"]) == pytest.approx(0.5 + 1e-9)
+    throttle.release("x")
+    with throttle.slot("x"):
+        assert now["t"] >= 6.0
+        assert throttle._global[0].in_flight == 1
+    assert throttle._global[0].in_flight == 0
