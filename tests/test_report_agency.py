@@ -41,8 +41,10 @@ def test_each_client_report_holds_only_its_own_data(tmp_path, monkeypatch, capsy
     page = files[portfolio[0]]
     assert "Alpha Ltd" in page and "Beta plc" in page and "Gone Inc" in page
     assert "AuthenticationError" in page
-    for text in files.values():
+    for name, text in files.items():
         assert "revoked-key-of-gone" not in text and "demo-key-mk" not in text
+        # every page made from the demo server says so, as the single demo report does
+        assert '<span class="badge">demo data</span>' in text, name
 
 
 def test_portfolio_rows_rank_best_first_and_failed_last():
@@ -59,8 +61,9 @@ def test_alerted_accounts_are_grouped_per_account_and_named_by_client():
     from instantly_nb.report.portfolio import ClientData, alerted_accounts
 
     alerts = pl.DataFrame({"email": ["a@x.example", "a@x.example", "b@x.example"],
+                           "severity": ["warning", "critical", "info"],
                            "message": ["m1", "m2", "m3"], "sentence": ["s1", None, "s3"]})
-    data = ClientData(pl.DataFrame(), pl.DataFrame(), pl.DataFrame(), alerts, client="Alpha Ltd")
+    data = ClientData({}, pl.DataFrame(), pl.DataFrame(), alerts, client="Alpha Ltd")
     assert alerted_accounts(data) == [
-        {"email": "Alpha Ltd: a@x.example", "reasons": ["s1", "m2"]},
-        {"email": "Alpha Ltd: b@x.example", "reasons": ["s3"]}]
+        {"email": "Alpha Ltd: a@x.example", "reasons": ["M2.", "S1."]},
+        {"email": "Alpha Ltd: b@x.example", "reasons": ["S3."]}]

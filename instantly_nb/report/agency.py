@@ -44,6 +44,12 @@ def _client_env(environ: Mapping[str, str], key: str, base_url: str | None,
     return env
 
 
+def _is_demo(ws: Any, wid: str) -> bool:
+    """The client's data comes from the demo server (not a workspace with its own URL)."""
+    server = ws.demo_server
+    return server is not None and ws.clients[wid].base_url.rstrip("/") == server.url.rstrip("/")
+
+
 def _rows(ws: Any, plan: Plan, files: dict[str, str]) -> tuple[list[dict[str, Any]], list[Any]]:
     from .portfolio import client_row, failed_row, load_client
 
@@ -51,7 +57,7 @@ def _rows(ws: Any, plan: Plan, files: dict[str, str]) -> tuple[list[dict[str, An
     for wid, client in ws.clients.items():
         name = ws.names[wid]
         try:
-            data = load_client(client, plan.window)
+            data = load_client(client, plan.window, demo=_is_demo(ws, wid))
         except InstantlyError as exc:
             rows.append(failed_row(wid, name, f"failed: {type(exc).__name__}: {exc}"))
             continue
@@ -68,8 +74,9 @@ def _client_reports(ws: Any, plan: Plan, keys: Mapping[str, str], environ: Mappi
     pacing = format_pacing(server.client_pacing()) if server is not None else None
     codes = {}
     for wid, client in ws.clients.items():
-        one = dataclasses.replace(plan, name=f"{plan.name}-{wid}", demo=False,
-                                  title=f"{ws.names[wid]}: {plan.title}")
+        # demo data is labelled as such; the server is the one already running (demo_running)
+        one = dataclasses.replace(plan, name=f"{plan.name}-{wid}", demo=_is_demo(ws, wid),
+                                  demo_running=True, title=f"{ws.names[wid]}: {plan.title}")
         log.info("report of %s", ws.names[wid])
         env = _client_env(environ, keys[wid], client.base_url, pacing)
         codes[wid] = run_plan(one, env, secret_filter)
@@ -126,11 +133,12 @@ def _run(args: argparse.Namespace, environ: dict[str, str], secret_filter: Any,
         files = {wid: report_filename(plan.window, prefix=f"{plan.name}-{wid}") for wid in ws.clients}
         codes = _client_reports(ws, plan, keys, environ, server, secret_filter, run_plan)
         rows, datas = _rows(ws, plan, files)
+        demo = any(_is_demo(ws, wid) for wid in ws.clients)  # any demo row: the page says so
     for row in rows:
         code = codes.get(row["id"], EXIT_OK)
         if code != EXIT_OK and row["status"] == "ok":
             row["status"] = f"report failed (exit code {code})"
-    html = _portfolio_page(rows, datas, plan, bool(args.demo))
+    html = _portfolio_page(rows, datas, plan, demo)
     if scrub([html], list(keys.values())):
         log.error("internal error: an API key reached the portfolio page; nothing was written")
         return EXIT_FAILED

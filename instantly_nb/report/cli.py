@@ -169,7 +169,7 @@ def _connection(
 ) -> Iterator[tuple[str, str | None, str | None, dict[str, str]]]:
     """(api key, base URL, workspace name if known, extra kernel environment); one demo server
     at most."""
-    if plan.demo:
+    if plan.demo and not plan.demo_running:
         try:
             with sources.demo_server() as connection:
                 yield connection

@@ -59,6 +59,9 @@ class Plan:
     keep_notebooks: bool = False
     cache: Path | None = None
     timeout: int = 600
+    #: ``demo`` data served by a demo server that is already running (its key and URL are in
+    #: the environment): the report is labelled as demo data, no second server is started
+    demo_running: bool = False
 
 
 def _parse_params(items: Sequence[str]) -> dict[str, Any]:

@@ -1,13 +1,15 @@
 """The portfolio: one row per client workspace, and the page that shows them.
 
-:func:`load_client` fetches what one client's row needs through that client's own
-:class:`~instantly_nb.Client` (the workspace's analytics overview for the window and for the
-previous window of the same length, step analytics for A/B verdicts, warmup data for
-deliverability alerts);
-:func:`client_row` turns it into figures with :mod:`instantly_nb.metrics` (pooled rates with
-intervals, changes, alerts, A/B winners). :func:`portfolio_notebook` lays the rows out as the
-display bundles of the report machinery (headline, table, alerts), so the portfolio page is
-rendered, escaped and made self-contained exactly like every other report.
+One definition per figure: :func:`load_client` reads a client exactly as that client's own
+report does -- :func:`instantly_nb.views.load_scope` over the report's window, then
+:func:`instantly_nb.views.summary.load` and :func:`~instantly_nb.views.summary.view` with the
+same parameter defaults (so the same A/B settings, ``metrics.AB_DEFAULTS``, and the same alert
+rules) -- and :func:`client_row` takes the row's sends, human and positive reply rates, bounce
+rate, alerts and A/B winners from that headline. The all-clients figures are
+:func:`instantly_nb.views.summary.figures` of every client's analytics pooled (numerators and
+denominators summed). :func:`portfolio_notebook` lays the rows out as the display bundles of
+the report machinery (headline, table, alerts), so the portfolio page is rendered, escaped and
+made self-contained exactly like every other report.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from typing import Any
 
 import polars as pl
 
-from .. import metrics
-from ..metrics.definitions import RATES
+from .. import metrics, views
+from ..views.summary import SummaryParams
 from .mime import MIME_ALERTS, MIME_HEADLINE, MIME_TABLE
 from .payloads import alerts_payload, table_payload
 from .periods import Window
@@ -27,13 +29,16 @@ from .periods import Window
 __all__ = ["ClientData", "client_row", "load_client", "portfolio_notebook", "previous_window",
            "ROW_SCHEMA"]
 
-SENT = "emails_sent_count"
-SHOWN = (("reply", "Human reply rate"), ("interested", "Positive-reply rate"),
-         ("bounce", "Bounce rate"))
+#: (portfolio column prefix, figure key of views.summary, rate name of metrics.definitions)
+SHOWN = (("reply", "reply_rate", "reply"), ("interested", "positive_rate", "interested"),
+         ("bounce", "bounce_rate", "bounce"))
+LABELS = {"reply": "Human reply rate", "interested": "Positive-reply rate",
+          "bounce": "Bounce rate"}
 ROW_SCHEMA: dict[str, Any] = {
     "client": pl.String, "id": pl.String, "status": pl.String, "sends": pl.Int64,
     "sends_previous": pl.Int64,
-    **{f"{k}_{part}": pl.Float64 for k, _ in SHOWN for part in ("rate", "low", "high", "previous")},
+    **{f"{k}_{part}": pl.Float64 for k, _f, _r in SHOWN
+       for part in ("rate", "low", "high", "previous")},
     "reply_change": pl.Float64, "alerts": pl.Int64, "ab_winners": pl.Int64, "report": pl.String,
     "winners": pl.List(pl.String),
 }
@@ -41,78 +46,65 @@ ROW_SCHEMA: dict[str, Any] = {
 
 def previous_window(window: Window) -> tuple[dt.date, dt.date]:
     """The window of the same length that ends the day before ``window`` starts."""
-    days = (window.end - window.start).days + 1
-    end = window.start - dt.timedelta(days=1)
-    return end - dt.timedelta(days=days - 1), end
+    before = window.previous()
+    return before.start, before.end
 
 
 @dataclass
 class ClientData:
-    """What one client's portfolio row is computed from (``current``/``previous``: overviews)."""
+    """One client as its own report sees it: the summary view's headline, its alerts and A/B
+    verdicts, and the analytics overviews of the window and the previous one (for pooling)."""
 
+    headline: dict[str, Any]
     current: pl.DataFrame
     previous: pl.DataFrame
-    ab: pl.DataFrame
     alerts: pl.DataFrame
-    names: dict[str, str] = field(default_factory=dict)
+    ab: pl.DataFrame = field(default_factory=pl.DataFrame)
     client: str = ""
 
 
-def load_client(client: Any, window: Window) -> ClientData:
-    """Fetch one client's data for ``window`` through its own client (and throttle)."""
-    prev_start, prev_end = previous_window(window)
-    current = client.fetch("campaigns.analytics_overview", start_date=window.start,
-                           end_date=window.end)
-    previous = client.fetch("campaigns.analytics_overview", start_date=prev_start,
-                            end_date=prev_end)
-    campaigns = client.fetch("campaigns.analytics", start_date=window.start, end_date=window.end)
-    ids = campaigns["campaign_id"].drop_nulls().unique().to_list() if campaigns.height else []
-    ab = pl.DataFrame()
-    if ids:
-        steps = client.fetch("campaigns.analytics_steps", campaign_id=ids,
-                             start_date=window.start, end_date=window.end)
-        ab = metrics.step_variants(steps, by="campaign_id")
-    accounts = client.fetch("accounts.list")
-    health = metrics.deliverability(client.fetch("accounts.warmup_daily"),
-                                    client.fetch("accounts.warmup_summary"), accounts=accounts)
-    names = dict(zip(campaigns["campaign_id"].to_list(), campaigns["campaign_name"].to_list(),
-                     strict=True)) if campaigns.height else {}
-    return ClientData(current, previous, ab, metrics.alerts(health, accounts), names)
+def load_client(client: Any, window: Window, *, demo: bool = False,
+                params: SummaryParams | None = None) -> ClientData:
+    """Read one client through its own client (and throttle) the way its report does."""
+    scope = views.load_scope(client, window.start, window.end, [], demo=demo)
+    data = views.summary.load(scope)
+    section = views.summary.view(data, params or SummaryParams())
+    alerts = section.alerts if section.alerts is not None else pl.DataFrame()
+    return ClientData(section.headline or {}, data.current, data.previous, alerts,
+                      section.tables["ab"])
 
 
-def _rate(frame: pl.DataFrame, name: str) -> tuple[float | None, float | None, float | None]:
+def _figures(data: ClientData) -> dict[str, dict[str, Any]]:
+    return {f["key"]: f for f in data.headline.get("figures", [])}
+
+
+def _interval(frame: pl.DataFrame, name: str) -> tuple[float | None, float | None]:
+    """The 95 % interval of the rate the headline shows (same frame, same definition)."""
     if frame.is_empty():
-        return None, None, None
+        return None, None
     row = metrics.rate(frame, name).row(0, named=True)
-    return row["rate"], row["ci_low"], row["ci_high"]
-
-
-def _sends(frame: pl.DataFrame) -> int:
-    return int(frame[SENT].fill_null(0).sum()) if SENT in frame.columns else 0
+    return row["ci_low"], row["ci_high"]
 
 
 def winners(data: ClientData) -> list[str]:
-    """The A/B winners of the window, as sentences naming campaign, step and variant."""
-    if data.ab.is_empty() or "verdict" not in data.ab.columns:
-        return []
-    won = data.ab.filter(pl.col("verdict") == "winner")
-    return [f"{data.names.get(r['campaign_id'], r['campaign_id'])}: step {r['step']} variant "
-            f"{r['variant_label']} ({r['lift_rel']:+.0%} on its control)" if r["lift_rel"] is not None
-            else f"{data.names.get(r['campaign_id'], r['campaign_id'])}: step {r['step']} variant "
-                 f"{r['variant_label']}"
-            for r in won.iter_rows(named=True)]
+    """The client's A/B winners (``views.summary.winners``) as sentences."""
+    return [f"{w['campaign']}: step {w['step']} variant {w['variant']}"
+            + (f" ({w['lift']:+.0%} on its control)" if w.get("lift") is not None else "")
+            for w in data.headline.get("winners", [])]
 
 
 def client_row(entry_id: str, name: str, data: ClientData, report: str) -> dict[str, Any]:
-    """One portfolio row: sends, rates with intervals, change, alerts, A/B winners."""
+    """One portfolio row: the figures of the client's own headline, with intervals."""
+    figs = _figures(data)
+    sends = figs.get("sends", {})
     row: dict[str, Any] = {"client": name, "id": entry_id, "status": "ok",
-                           "sends": _sends(data.current), "sends_previous": _sends(data.previous)}
-    for key, _label in SHOWN:
-        rate, low, high = _rate(data.current, key)
-        row.update({f"{key}_rate": rate, f"{key}_low": low, f"{key}_high": high,
-                    f"{key}_previous": _rate(data.previous, key)[0]})
-    now, before = row["reply_rate"], row["reply_previous"]
-    row["reply_change"] = now - before if now is not None and before is not None else None
+                           "sends": sends.get("value", 0), "sends_previous": sends.get("previous")}
+    for key, figure, rate in SHOWN:
+        fig = figs.get(figure, {})
+        low, high = _interval(data.current, rate) if fig else (None, None)
+        row.update({f"{key}_rate": fig.get("value"), f"{key}_low": low, f"{key}_high": high,
+                    f"{key}_previous": fig.get("previous")})
+    row["reply_change"] = figs.get("reply_rate", {}).get("change")
     won = winners(data)
     row.update({"alerts": data.alerts.height, "ab_winners": len(won), "report": report,
                 "winners": won})
@@ -132,19 +124,10 @@ def rank(rows: list[dict[str, Any]]) -> pl.DataFrame:
                       descending=[False, True], nulls_last=True)
 
 
-def _figure(key: str, label: str, unit: str, value: Any, previous: Any, noise: bool) -> dict[str, Any]:
-    rdef = RATES.get(key)
-    return {"key": key, "label": label, "unit": unit, "value": value, "previous": previous,
-            "noise": bool(noise), "definition": rdef.definition() if rdef else "Emails sent."}
-
-
-def _headline(frame: pl.DataFrame, pooled: dict[str, Any], window: Window) -> dict[str, Any]:
+def _headline(frame: pl.DataFrame, totals: dict[str, Any], window: Window) -> dict[str, Any]:
     prev_start, prev_end = previous_window(window)
     ok = frame.filter(pl.col("status") == "ok")
-    figures = [_figure("sent", "Emails sent, all clients", "count", pooled["sends"],
-                       pooled["sends_previous"], pooled["sends_noise"])]
-    figures += [_figure(k, f"{label}, all clients", "rate", pooled[f"{k}_rate"],
-                        pooled[f"{k}_previous"], pooled[f"{k}_noise"]) for k, label in SHOWN]
+    figures = [{**f, "label": f"{f['label']}, all clients"} for f in totals["figures"]]
     actions = []
     if ok.height:
         best, worst = ok.row(0, named=True), ok.row(ok.height - 1, named=True)
@@ -153,60 +136,37 @@ def _headline(frame: pl.DataFrame, pooled: dict[str, Any], window: Window) -> di
     actions += [f"{r['client']}: no data ({r['status']})." for r in failed.iter_rows(named=True)]
     return {"period": {"start": window.start.isoformat(), "end": window.end.isoformat()},
             "previous": {"start": prev_start.isoformat(), "end": prev_end.isoformat()},
-            "figures": figures, "actions": actions, "winners": pooled.get("winners", []),
-            "accounts": pooled.get("accounts", [])}
+            "figures": figures, "actions": actions, "winners": totals.get("winners", []),
+            "accounts": totals.get("accounts", [])}
 
 
-def _counts(frame: pl.DataFrame, name: str) -> tuple[float, float]:
-    if frame.is_empty():
-        return 0.0, 0.0
-    row = metrics.rate(frame, name).row(0, named=True)
-    return float(row["numerator"] or 0.0), float(row["denominator"] or 0.0)
-
-
-def pooled(datas: list[ClientData]) -> dict[str, Any]:
-    """All clients' counts pooled (sums of numerators over sums of denominators), whether each
-    change is within noise, and the A/B winners and alerted accounts of every client."""
-    from scipy import stats as sps
-
-    from ..metrics.stats import compare_2prop
-
+def pooled(datas: list[ClientData], params: SummaryParams | None = None) -> dict[str, Any]:
+    """All clients' figures (``views.summary.figures`` of the pooled analytics: sums of
+    numerators over sums of denominators, each change tested against noise), and the A/B
+    winners and alerted accounts of every client."""
     cur = pl.concat([d.current for d in datas], how="diagonal_relaxed") if datas else pl.DataFrame()
     prev = pl.concat([d.previous for d in datas], how="diagonal_relaxed") if datas else pl.DataFrame()
-    now, before = _sends(cur), _sends(prev)
-    out: dict[str, Any] = {"sends": now, "sends_previous": before, "sends_noise":
-                           now + before == 0 or sps.binomtest(now, now + before, 0.5).pvalue >= 0.05}
-    for key, _label in SHOWN:
-        out[f"{key}_rate"] = _rate(cur, key)[0]
-        out[f"{key}_previous"] = _rate(prev, key)[0]
-        (x1, n1), (x2, n2) = _counts(cur, key), _counts(prev, key)
-        out[f"{key}_noise"] = not (n1 and n2) or compare_2prop(x1, n1, x2, n2)[1] >= 0.05
-    out["winners"] = [w for d in datas for w in winner_items(d)]
-    out["accounts"] = [a for d in datas for a in alerted_accounts(d)][:ACCOUNTS_SHOWN]
-    return out
+    shown = {"sends"} | {figure for _k, figure, _r in SHOWN}
+    alpha = (params or SummaryParams()).noise_alpha
+    figures = [f for f in views.summary.figures(cur, prev, alpha) if f["key"] in shown]
+    return {"figures": figures,
+            "winners": [w for d in datas for w in winner_items(d)],
+            "accounts": [a for d in datas for a in alerted_accounts(d)][:ACCOUNTS_SHOWN]}
 
 
 ACCOUNTS_SHOWN = 6
 
 
 def alerted_accounts(data: ClientData) -> list[dict[str, Any]]:
-    """One entry per alerted account of the client, its alerts' sentences as reasons."""
-    if data.alerts.is_empty():
-        return []
-    reasons: dict[str, list[str]] = {}
-    for r in data.alerts.iter_rows(named=True):
-        reasons.setdefault(str(r["email"]), []).append(str(r.get("sentence") or r["message"]))
-    return [{"email": f"{data.client}: {email}", "reasons": texts} for email, texts in reasons.items()]
+    """One entry per alerted account of the client (``views.summary.account_reasons``)."""
+    return [{"email": f"{data.client}: {a['email']}", "reasons": a["reasons"]}
+            for a in views.summary.account_reasons(data.alerts)]
 
 
 def winner_items(data: ClientData) -> list[dict[str, Any]]:
     """The client's A/B winners in the headline's shape (campaign names carry the client)."""
-    if data.ab.is_empty() or "verdict" not in data.ab.columns:
-        return []
-    won = data.ab.filter(pl.col("verdict") == "winner")
-    return [{"campaign": f"{data.client}: {data.names.get(r['campaign_id'], r['campaign_id'])}",
-             "step": r["step"], "variant": r["variant_label"], "lift": r["lift_rel"]}
-            for r in won.iter_rows(named=True)]
+    return [{**w, "campaign": f"{data.client}: {w['campaign']}"}
+            for w in data.headline.get("winners", [])]
 
 
 def _display(data: dict[str, Any], text: str) -> dict[str, Any]:
