@@ -27,6 +27,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -90,6 +91,7 @@ class DatasetWriter:
         self._parts: dict[str, int] = {}
         self._schemas: dict[str, dict[str, pl.DataType]] = {}
         self.rows: dict[str, int] = {}
+        self._lock = threading.Lock()  # the chains of one listing add parts side by side
 
     def _folder(self, name: str) -> Path:
         return self.staging / _safe(name) / f"{PARTITION}={self.workspace_id}"
@@ -102,21 +104,28 @@ class DatasetWriter:
         self._schemas[name] = dict(schema)
         self.rows[name] = 0
 
-    def add(self, name: str, frame: pl.DataFrame) -> None:
-        """Append ``frame`` (conformed to the table's fixed columns) as the next part file."""
-        schema = self._schemas[name]
-        part = conform(frame, schema)
-        if part.height == 0 and self._parts[name] > 0:
+    def add(self, name: str, frame: pl.DataFrame, *, empty: bool = False) -> None:
+        """Append ``frame`` (conformed to the table's fixed columns) as the next part file;
+        a frame without rows only when ``empty`` (its file fixes the columns). Thread-safe."""
+        part = conform(frame, self._schemas[name])
+        if part.height == 0 and not empty:
             return
-        n = self._parts[name]
+        with self._lock:
+            n = self._parts[name]
+            self._parts[name] = n + 1
         part.write_parquet(self._folder(name) / f"part-{n:05d}.parquet")
-        self._parts[name] = n + 1
-        self.rows[name] += part.height
+        with self._lock:
+            self.rows[name] += part.height
+
+    def finish(self, name: str) -> None:
+        """End table ``name``: a table that got no rows gets one zero-row file (its columns)."""
+        if self._parts[name] == 0:
+            self.add(name, pl.DataFrame(schema=self._schemas[name]), empty=True)
 
     def write(self, name: str, frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> None:
         """Table ``name`` as one part file (a zero-row file still fixes the columns)."""
         self.begin(name, schema)
-        self.add(name, frame)
+        self.add(name, frame, empty=True)
 
     def compact(self, name: str) -> None:
         """Merge the table's part files into one, streamed (never the whole table in memory)."""

@@ -4,9 +4,9 @@ Every workspace runs the sweep of :mod:`instantly_nb.pull` under its own client 
 throttle, since the API's limits are per workspace -- while all of them share one bounded thread
 pool (``workers`` steps in flight at once, taken from the workspaces in turn, the slow listings
 first). Large listings (leads, e-mails) are shaped and written out every ``batch_pages`` pages
-(the parts merged into one file at the end, streamed), and a
-workspace keeps only the small frames later steps take their ids from, so memory stays bounded
-however many and however large the workspaces are.
+(:mod:`instantly_nb.workspaces_walk`: the leads as one cursor chain per campaign and per lead
+list, as a single Client walks them), and a workspace keeps only the small frames later steps
+take their ids from, so memory stays bounded however large the workspaces are.
 
 A workspace that fails -- a refused key, an unpaid plan, an outage -- is recorded in the summary
 and left out of the dataset (its previous data stays); the others go on. A failed endpoint of an
@@ -35,9 +35,9 @@ from .endpoint_facts import id_column
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError, describe
 from .fanout import progress_enabled
 from .http import count_requests
-from .paginate import iter_pages
-from .params import prepare
+from .leadwalk import ENDPOINT as LEADS
 from .pull import Step, _empty_fanout, _select
+from .workspaces_walk import stream
 
 
 class ClientsByWorkspace(Protocol):
@@ -51,7 +51,8 @@ __all__ = ["pull_all", "SUMMARY_SCHEMA", "STEP_SCHEMA"]
 
 FATAL = (AuthenticationError, PaymentRequiredError)
 STREAMED = ("emails.list", "leads.list")  # walked page by page, written out in batches
-FIRST = {"emails.list": 0, "leads.list": 1}  # the long walks start first
+LEAD_CHAINS = ("campaigns.list", "lead_lists.list")  # leads are walked one chain per entry
+FIRST = {"emails.list": 0, "campaigns.list": 1, "lead_lists.list": 1, LEADS: 2}  # long walks first
 KEEP = {"accounts.list", "campaigns.list", "subsequences.list", "lead_lists.list",
         "inbox_placement_tests.list"}  # frames later steps take ids from
 
@@ -82,6 +83,11 @@ class _Job:
     error: str | None = None
     bar: Any = None
 
+    def ids(self, listing: str) -> list[str]:
+        """Ids of a listing this pull already holds (else fetched) for the lead chains."""
+        frame = self.frames[listing] if listing in self.frames else self.client.fetch(listing)
+        return frame["id"].drop_nulls().to_list() if "id" in frame.columns else []
+
     def ready(self) -> list[Step]:
         return [s for s in self.pending if all(n in self.done for n in s.needs)]
 
@@ -109,31 +115,6 @@ def fanout_columns(client: Client, name: str, params: dict[str, Any]) -> list[st
             if p.type != "array" and isinstance(params.get(p.name), list | tuple)]
 
 
-def _stream(job: _Job, name: str, params: dict[str, Any], batch_pages: int) -> int:
-    """Walk a listing: shape every ``batch_pages`` pages and write them as a part file at once;
-    the parts are merged into one file at the end (streamed, so memory stays bounded).
-
-    Only ``batch_pages`` pages of JSON and their frame are held at a time.
-    """
-    assert job.writer is not None
-    endpoint = job.client.endpoint(name)
-    prepared = prepare(endpoint, params)
-    schema = table_schema(name)
-    job.writer.begin(name, schema)
-    bodies: list[Any] = []
-    send = job.client._requester.send
-    for body in iter_pages(send, endpoint, path_params=prepared.path, query=prepared.query,
-                           body=prepared.body):
-        bodies.append(body)
-        if len(bodies) >= batch_pages:
-            job.writer.add(name, shaping.from_bodies(name, bodies))
-            bodies.clear()
-    if bodies or job.writer.rows[name] == 0:
-        job.writer.add(name, shaping.from_bodies(name, bodies))
-    job.writer.compact(name)
-    return job.writer.rows[name]
-
-
 def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: int) -> None:
     assert job.writer is not None
     params = step.params(job.frames, start, end)
@@ -144,7 +125,8 @@ def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: int) -
             job.writer.write(step.name, frame, table_schema(step.name, fanout_columns(job.client, step.name, params)))
             status, rows = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")", 0
         elif step.name in STREAMED and not any(isinstance(v, list) for v in params.values()):
-            rows, status = _stream(job, step.name, params, batch), "ok"
+            rows = stream(job.client, job.writer, step.name, params, job.ids, batch)
+            status = "ok"
         else:
             frame = job.client.fetch(step.name, **params)
             schema = table_schema(step.name, fanout_columns(job.client, step.name, params))
@@ -229,7 +211,7 @@ def pull_all(
     start = end - dt.timedelta(days=days - 1)
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    steps = _select(only)
+    steps = _steps(only)
     steps.sort(key=lambda s: FIRST.get(s.name, 9))
     jobs = [_Job(wid, workspaces.names.get(wid, wid), client, list(steps))
             for wid, client in workspaces.clients.items()]
@@ -251,6 +233,16 @@ def pull_all(
             if job.bar is not None:
                 job.bar.close()
     return _summary(jobs)
+
+
+def _steps(only: list[str] | None) -> list[Step]:
+    """The sweep's steps; the leads listing waits for the listings its chains come from."""
+    steps = _select(only)
+    if any(s.name == LEADS for s in steps):
+        have = {s.name for s in steps}
+        steps += [s for s in _select(list(LEAD_CHAINS)) if s.name not in have]
+        steps = [Step(LEADS, LEAD_CHAINS, s.params) if s.name == LEADS else s for s in steps]
+    return steps
 
 
 def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: int,

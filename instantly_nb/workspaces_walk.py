@@ -1,0 +1,95 @@
+"""The large listings of a side-by-side pull, written out as they are walked, never held whole.
+
+``leads.list`` is walked as a single :class:`~instantly_nb.Client` walks it
+(:mod:`instantly_nb.leadwalk`): one cursor chain per campaign, one per lead list and one for the
+leads in neither, side by side on the workspace's fan-out pool under its one throttle, so a
+workspace's time is no longer one 500-page chain. Every chain shapes and writes a part file every
+``batch_pages`` pages (the fast byte reader of :mod:`instantly_nb.rawpages` where it applies), so
+at most ``batch_pages`` pages per chain are held at any time.
+
+Every lead is written exactly once without holding the ids walked so far: a lead in a campaign
+and in a list is listed by both chains, and the list chain drops the leads whose campaign has a
+chain of its own (the rows :func:`instantly_nb.leadwalk.dedupe` would drop after the fact).
+
+Other listings (``emails.list``) are one chain, written out the same way. At the end the parts
+are merged into one file, streamed; at most ``MERGES`` merges run at once in the process, since
+each one's buffers cost memory whatever the number of workspaces pulled.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from . import leadwalk, rawpages
+from .dataset import DatasetWriter, table_schema
+from .fanout import run_parts
+from .paginate import iter_pages
+from .params import prepare
+from .throttle import bulk
+
+__all__ = ["MERGES", "chains", "keep_once", "stream"]
+
+#: Part merges at once in the whole process (each holds a few row groups in flight).
+MERGES = threading.BoundedSemaphore(2)
+
+
+def chains(name: str, params: Mapping[str, Any], ids: Callable[[str], Sequence[str]]
+           ) -> list[dict[str, Any]]:
+    """The cursor chains that list what ``name`` with ``params`` lists (one when not split)."""
+    if name == leadwalk.ENDPOINT:
+        split = leadwalk.partitions(params, ids)
+        if split is not None:
+            return split
+    return [dict(params)]
+
+
+def keep_once(frame: pl.DataFrame, chain: Mapping[str, Any], walked: frozenset[str]
+              ) -> pl.DataFrame:
+    """``frame`` without the leads another chain of the walk lists (those of a campaign in
+    ``walked``, when ``chain`` is a lead list's)."""
+    if "list_id" not in chain or not walked or "campaign" not in frame.columns:
+        return frame
+    return frame.filter(pl.col("campaign").is_null() | ~pl.col("campaign").is_in(list(walked)))
+
+
+def stream(client: Any, writer: DatasetWriter, name: str, params: Mapping[str, Any],
+           ids: Callable[[str], Sequence[str]], batch_pages: int) -> int:
+    """Walk listing ``name`` into ``writer`` part by part; return the rows written."""
+    endpoint = client.endpoint(name)
+    send = client._requester.send
+    if rawpages.eligible(name):
+        send = rawpages.raw_sender(send, name)
+    planned = chains(name, params, ids)
+    walked = frozenset(str(c["campaign"]) for c in planned if "campaign" in c)
+    writer.begin(name, table_schema(name))
+
+    def one(chain: dict[str, Any]) -> None:
+        prepared = prepare(endpoint, chain)
+        pages: list[Any] = []
+        for page in iter_pages(send, endpoint, path_params=prepared.path, query=prepared.query,
+                               body=prepared.body):
+            pages.append(page)
+            if len(pages) >= batch_pages:
+                writer.add(name, keep_once(rawpages.frame(name, pages), chain, walked))
+                pages.clear()
+        if pages:
+            writer.add(name, keep_once(rawpages.frame(name, pages), chain, walked))
+
+    def one_of_many(chain: dict[str, Any]) -> None:
+        with bulk():  # a chain waits beside the workspace's other fetches, as in a Client
+            one(chain)
+
+    run_parts(one if len(planned) == 1 else one_of_many, planned,
+              max_workers=client.max_workers, describe=_describe)
+    writer.finish(name)
+    with MERGES:
+        writer.compact(name)
+    return writer.rows[name]
+
+
+def _describe(chain: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in chain.items()) or "the listing"

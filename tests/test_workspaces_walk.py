@@ -1,0 +1,64 @@
+"""The large listings of a side-by-side pull: lead chains as a Client walks them, every lead
+written once, parts added from several chains at once."""
+
+from __future__ import annotations
+
+import threading
+
+import polars as pl
+
+from instantly_nb import open_dataset
+from instantly_nb.dataset import DatasetWriter, table_schema
+from instantly_nb.workspaces_walk import chains, keep_once
+
+IDS = {"campaigns.list": ["c1", "c2"], "lead_lists.list": ["l1"]}
+
+
+def test_leads_are_split_into_one_chain_per_campaign_list_and_the_rest():
+    planned = chains("leads.list", {}, IDS.__getitem__)
+    assert planned == [{"campaign": "c1"}, {"campaign": "c2"}, {"list_id": "l1"},
+                       {"in_campaign": False, "in_list": False}]
+    assert chains("leads.list", {"search": "x"}, IDS.__getitem__) == [{"search": "x"}]
+    assert chains("emails.list", {}, IDS.__getitem__) == [{}]
+
+
+def test_a_lead_in_a_walked_campaign_and_a_list_is_kept_by_the_campaign_chain_only():
+    page = pl.DataFrame({"id": ["a", "b", "c"], "campaign": ["c1", None, "gone"],
+                         "list_id": ["l1", "l1", "l1"]})
+    walked = frozenset({"c1", "c2"})
+    assert keep_once(page, {"list_id": "l1"}, walked)["id"].to_list() == ["b", "c"]
+    assert keep_once(page, {"campaign": "c1"}, walked).equals(page)
+    rest = {"in_campaign": False, "in_list": False}
+    assert keep_once(page, rest, walked).equals(page)
+
+
+def test_parts_added_by_chains_side_by_side_are_all_kept(tmp_path):
+    writer = DatasetWriter(tmp_path, "ws-1")
+    writer.begin("campaigns.analytics", table_schema("campaigns.analytics"))
+
+    def chain(k: int) -> None:
+        for i in range(10):
+            writer.add("campaigns.analytics", pl.DataFrame({"campaign_id": [f"c{k}-{i}"]}))
+        writer.add("campaigns.analytics", pl.DataFrame({"campaign_id": []}, schema={
+            "campaign_id": pl.String}))  # an empty batch writes nothing
+
+    threads = [threading.Thread(target=chain, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.finish("campaigns.analytics")
+    assert writer.rows["campaigns.analytics"] == 40
+    writer.compact("campaigns.analytics")
+    writer.commit()
+    ids = open_dataset(tmp_path)["campaigns.analytics"].collect()["campaign_id"]
+    assert sorted(ids) == sorted(f"c{k}-{i}" for k in range(4) for i in range(10))
+
+
+def test_a_listing_without_rows_still_gets_its_columns(tmp_path):
+    writer = DatasetWriter(tmp_path, "ws-1")
+    writer.begin("leads.list", table_schema("leads.list"))
+    writer.finish("leads.list")
+    writer.commit()
+    table = open_dataset(tmp_path)["leads.list"].collect()
+    assert table.height == 0 and "email" in table.columns and table.columns[-1] == "_extra"
