@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
-from instantly_nb.demo import DemoServer, Limits
+from instantly_nb.demo import DemoServer, Limits, build_workspace
 from instantly_nb.demo.examples import example_params
 from instantly_nb.endpoints import ENDPOINTS
 
@@ -103,6 +104,38 @@ def test_the_sample_covers_every_endpoint_and_many_pages(answers: dict[str, str]
     lead_pages = [k for k in answers if k.startswith("leads/all#")]
     assert len(lead_pages) > 10  # the tiny workspace holds ~1.7k leads
     assert all(v.startswith("200:") for k, v in answers.items() if "#" in k)
+
+
+def _dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("size", ["tiny", "default"])
+def test_lead_text_is_what_the_json_module_writes_of_the_record(size: str) -> None:
+    ws = build_workspace(7, size, today=TODAY)
+    # default: every 7th lead (companies past the word x suffix combinations get a number)
+    picked = np.arange(0, ws.leads.n, 1 if size == "tiny" else 7)
+    texts = ws.lead_json.items(picked)
+    differ = [int(i) for i, text in zip(picked, texts, strict=True)
+              if text != _dumps(ws.leads.record(int(i), ws.lead_context))]
+    assert not differ, f"{len(differ)} leads differ, e.g. {differ[:5]}"
+    assert any(ws.leads.company_domain(int(i))[-9].isdigit() for i in picked) == (
+        size == "default")
+
+
+@pytest.mark.parametrize("preview", [False, True])
+def test_email_text_is_what_the_json_module_writes_of_the_record(preview: bool) -> None:
+    ws = build_workspace(7, "tiny", today=TODAY)
+    positions = np.arange(ws.unibox.table.height)
+    differ = []
+    for pos, text in zip(positions.tolist(), ws.mail_json.items(positions, preview),
+                         strict=True):
+        record = ws.unibox.record(pos, ws.account_emails, ws.campaign_ids, ws.subsequence_ids)
+        if preview:
+            record["body"] = {"text": record["content_preview"] or "", "html": ""}
+        if text != _dumps(record):
+            differ.append(pos)
+    assert len(positions) > 100 and not differ, f"{len(differ)} e-mails differ: {differ[:5]}"
 
 
 if __name__ == "__main__":  # regenerate the fixture from the code as it is

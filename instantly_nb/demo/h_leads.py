@@ -12,8 +12,9 @@ import polars as pl
 
 from .ids import COMPANY_WORDS, FIRST_NAMES, JOB_TITLES, LAST_NAMES
 from .leads import Leads
+from .listing import filter_key
 from .lookup import by_id, campaign_of, require
-from .protocol import ApiError, Call, finish_page, page, parse_date
+from .protocol import ApiError, Call, Raw, page, parse_date, raw_page
 from .registry import handles
 from .workspace import Workspace
 
@@ -94,10 +95,10 @@ def _lead_mask(ws: Workspace, call: Call) -> np.ndarray:
 
 
 @handles("leads.list")
-def leads_list(ws: Workspace, call: Call) -> dict[str, Any]:
+def leads_list(ws: Workspace, call: Call) -> Raw:
     if call.has("queries"):  # refused rather than ignored: an unfiltered answer would mislead
         raise ApiError(400, "queries (smart-view filters) are not evaluated by the demo workspace")
-    mask = _lead_mask(ws, call)
+    selected = ws.listings.get(filter_key(call), lambda: np.flatnonzero(_lead_mask(ws, call)))
     limit = call.limit()
     start = 0
     after = call.text("starting_after")
@@ -106,9 +107,11 @@ def leads_list(ws: Workspace, call: Call) -> dict[str, Any]:
         if idx is None:
             raise ApiError(400, "starting_after is not the id of a lead of this workspace")
         start = idx + 1
-    hits = np.flatnonzero(mask[start:])[:limit + 1] + start
-    items = [ws.leads.record(int(i), ws.lead_context) for i in hits[:limit]]
-    return finish_page(call, items, len(hits) > limit, lambda r: r["id"])
+    first = int(np.searchsorted(selected, start))
+    hits = selected[first:first + limit + 1]
+    chunk = hits[:limit]
+    last = ws.leads.lead_id(int(chunk[-1])) if len(chunk) else None
+    return raw_page(call, ws.lead_json.items(chunk), len(hits) > limit, last)
 
 
 @handles("leads.get")
@@ -197,24 +200,29 @@ def _ms(text: str, name: str) -> int:
 
 
 @handles("emails.list")
-def emails_list(ws: Workspace, call: Call) -> dict[str, Any]:
-    rows = _email_rows(ws, call)
-    positions = rows["pos"].to_list()
+def emails_list(ws: Workspace, call: Call) -> Raw:
+    positions, order = ws.listings.get(filter_key(call), lambda: _email_order(ws, call))
     limit = call.limit()
     start = 0
     after = call.text("starting_after")
     if after:
         pos = ws.unibox.position(after)
-        if pos is None or pos not in positions:
+        if pos is None or order[pos] < 0:
             raise ApiError(400, "starting_after is not the id of an email of this listing")
-        start = positions.index(pos) + 1
+        start = int(order[pos]) + 1
     chunk = positions[start:start + limit]
-    items = [ws.unibox.record(p, ws.account_emails, ws.campaign_ids, ws.subsequence_ids)
-             for p in chunk]
-    if call.flag("preview_only"):
-        for item in items:
-            item["body"] = {"text": item["content_preview"] or "", "html": ""}
-    return finish_page(call, items, start + limit < len(positions), lambda r: r["id"])
+    last = ws.unibox.email_id(int(chunk[-1])) if len(chunk) else None
+    return raw_page(call, ws.mail_json.items(chunk, call.flag("preview_only")),
+                    start + limit < len(positions), last)
+
+
+def _email_order(ws: Workspace, call: Call) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of the listed e-mails in listing order, listing rank of each position or
+    -1 when it is not listed)."""
+    positions = _email_rows(ws, call)["pos"].to_numpy().astype(np.int64)
+    order = np.full(ws.unibox.table.height, -1, dtype=np.int64)
+    order[positions] = np.arange(len(positions))
+    return positions, order
 
 
 @handles("emails.get")

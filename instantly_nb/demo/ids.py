@@ -41,7 +41,8 @@ def uid_at(ms: int, seed: int, kind: str, number: int) -> str:
     value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62
     value |= rand & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"  # what str(uuid.UUID(int=value)) writes, without building the object
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def uid(seed: int, kind: str, number: int, base_ms: int = 1_700_000_000_000) -> str:
@@ -60,8 +61,24 @@ def ms_of_uuid(text: str) -> int | None:
 
 def iso_ms(ms: int | np.integer) -> str:
     """Milliseconds since the epoch -> ``2026-08-13T11:12:14.330Z``."""
-    moment = _EPOCH + dt.timedelta(milliseconds=int(ms))
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    days, rest = divmod(int(ms), DAY_MS)
+    day = _DAY_TEXT.get(days)
+    if day is None:
+        day = _day_text(days)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{day}T{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}Z"
+
+
+_DAY_TEXT: dict[int, str] = {}
+
+
+def _day_text(days: int) -> str:
+    """``YYYY-MM-DD`` of ``days`` after 1970-01-01 (remembered: a workspace spans few days)."""
+    text = (_EPOCH + dt.timedelta(days=days)).strftime("%Y-%m-%d")
+    if len(_DAY_TEXT) < 100_000:
+        _DAY_TEXT[days] = text
+    return text
 
 
 def iso_date(day: dt.date) -> str:

@@ -8,6 +8,7 @@ the server turns it into ``{"statusCode", "error", "message"}`` with the right s
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import re
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 from ..spec import Endpoint, Param
 from .config import Faults
 
-__all__ = ["ApiError", "Call", "Text", "envelope", "finish_page", "page"]
+__all__ = ["ApiError", "Call", "Raw", "Text", "envelope", "finish_page", "page", "raw_page"]
 
 REASONS = {
     400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
@@ -50,6 +51,16 @@ class Text:
 
     body: str
     media_type: str = "text/csv"
+
+
+@dataclass
+class Raw:
+    """A JSON answer already written as text (sent as it is; ``value()`` reads it back)."""
+
+    text: str
+
+    def value(self) -> Any:
+        return json.loads(self.text)
 
 
 @dataclass
@@ -269,3 +280,14 @@ def page(call: Call, records: Sequence[dict[str, Any]],
             raise ApiError(400, "starting_after does not match any record of this list")
     chunk = list(records[start:start + limit])
     return finish_page(call, chunk, start + limit < len(records), key)
+
+
+def raw_page(call: Call, items: list[str], more: bool, last_id: str | None) -> Raw:
+    """:func:`finish_page` for items already written as JSON text; ``last_id``: the id of the
+    last item (plain text, used as the cursor)."""
+    head = '{"items":[' + ",".join(items) + "]"
+    if more and items or call.faults.dangling_cursor and items:
+        head += ',"next_starting_after":' + json.dumps(last_id, ensure_ascii=False)
+    elif call.faults.empty_final_cursor:
+        head += ',"next_starting_after":""'
+    return Raw(head + "}")

@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .protocol import ApiError, Call
+from .protocol import ApiError, Call, Raw
 from .workspace import Workspace
 
 __all__ = ["MODES", "QUIRKS_ENV", "Quirks", "blocked", "resolve"]
@@ -83,7 +83,9 @@ class Quirks:
         if not self.live:
             return result
         shape = _SHAPES.get(name)
-        return result if shape is None else shape(self, ws, call, result)
+        if shape is None:
+            return result
+        return shape(self, ws, call, result.value() if isinstance(result, Raw) else result)
 
 
 def resolve(quirks: Quirks | str | None) -> Quirks:

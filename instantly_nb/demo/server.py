@@ -46,7 +46,7 @@ from .config import (
     seed_for,
 )
 from .faults import FaultInjector, break_body
-from .protocol import ApiError, Call, Text, envelope
+from .protocol import ApiError, Call, Raw, Text, envelope
 from .quirks import BLOCK_BODY, Quirks, blocked, resolve
 from .ratelimit import RateLimiter
 from .registry import Handler, handlers
@@ -178,7 +178,10 @@ async def _body(request: Request, endpoint: Endpoint) -> dict[str, Any]:
 def _answer(result: Any, mutation: str | None) -> Response:
     if isinstance(result, Text):
         return Response(result.body, media_type=result.media_type)
-    data = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+    if isinstance(result, Raw):
+        data = result.text.encode()
+    else:
+        data = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
     if mutation:
         data = break_body(data, mutation)
     return Response(data, media_type="application/json")

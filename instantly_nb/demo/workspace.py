@@ -22,7 +22,10 @@ import polars as pl
 from .config import SIZES
 from .history import simulate_all, warmup_table
 from .ids import uid_at
+from .leadjson import LeadJson
 from .leads import LeadContext, Leads, layout_leads
+from .listing import ListingCache
+from .mailjson import MailJson
 from .model import Plan, Truth, make_plan
 from .org import build_org
 from .placement import build_placement
@@ -105,7 +108,11 @@ class Workspace:
             [[uid_at(c.created_ms + 10 + s, seed, "step", 100 * c.index + s)
               for s in range(len(c.steps))] for c in plan.campaigns],
             self.account_emails, self.org.owner_id)
+        self.lead_json = LeadJson(self.leads, self.lead_context)
         self.unibox = Unibox(plan, self.sends, self.leads)
+        self.mail_json = MailJson(self.unibox, self.account_emails, self.campaign_ids,
+                                  self.subsequence_ids)
+        self.listings = ListingCache()
         self.tags = build_tags(plan, self.sends, self.leads, self.campaign_ids,
                                self.org.owner_id)
         self.placement = build_placement(

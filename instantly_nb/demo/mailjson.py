@@ -1,0 +1,99 @@
+"""Unibox e-mail records written straight to JSON text, a page at a time.
+
+``MailJson(...).items(positions)`` equals, item for item, ``json.dumps(unibox.record(p, ...),
+ensure_ascii=False, separators=(",", ":"))`` (see :mod:`instantly_nb.demo.leadjson` for how):
+the e-mail table's columns are gathered once per page instead of reading one polars row per
+record, and texts go through the json module's own escaping function.
+"""
+
+from __future__ import annotations
+
+from json.encoder import encode_basestring as _q  # type: ignore[attr-defined]
+
+import numpy as np
+
+from .ids import iso_ms, uid_at
+from .leadjson import json_value
+from .leads import NO_INTEREST
+from .unibox import AUTO_TEXT, MANUAL_TEXT, REPLY_TEXTS, Unibox, _escape
+
+__all__ = ["MailJson"]
+
+_COLUMNS = ("ts", "kind", "auto", "thread", "c", "sub", "step", "var", "lead", "acct", "unread")
+
+
+class MailJson:
+    """JSON text of the Unibox e-mails of one workspace (see module docstring)."""
+
+    def __init__(self, unibox: Unibox, accounts: list[str], campaign_ids: list[str],
+                 subsequence_ids: list[str]) -> None:
+        self.unibox = unibox
+        self.accounts = accounts
+        self.org = json_value(unibox.plan.org_id)
+        self.campaigns = [json_value(c) for c in campaign_ids]
+        self.subsequences = [json_value(s) for s in subsequence_ids]
+        self._columns: dict[str, np.ndarray] | None = None
+
+    def columns(self) -> dict[str, np.ndarray]:
+        if self._columns is None:
+            table = self.unibox.table
+            self._columns = {name: table[name].to_numpy() for name in _COLUMNS}
+        return self._columns
+
+    def items(self, positions: np.ndarray, preview: bool = False) -> list[str]:
+        """The JSON text of the e-mails at ``positions`` (``preview``: ``preview_only``)."""
+        cols = self.columns()
+        values = [cols[name][positions].tolist() for name in _COLUMNS]
+        return [self._item(pos, *row, preview=preview)
+                for pos, *row in zip(positions.tolist(), *values, strict=True)]
+
+    def _subject(self, c: int, sub: int, step: int, var: int, lead: int) -> str:
+        plan, leads = self.unibox.plan, self.unibox.leads
+        steps = plan.campaigns[c].steps if sub < 0 else plan.subsequences[sub].steps
+        return steps[step].subjects[var].replace("{{firstName}}", leads.first_name(lead)).replace(
+            "{{companyName}}", leads.company_name(lead))
+
+    def _item(self, pos: int, ts: int, kind: int, auto: bool, thread: int, c: int, sub: int,
+              step: int, var: int, lead: int, acct: int, unread: bool, *,
+              preview: bool) -> str:
+        leads = self.unibox.leads
+        lead_email, acct_email = leads.email(lead), self.accounts[acct]
+        subject = self._subject(c, sub, step, var, lead)
+        interest = int(leads.interest[lead])
+        if kind == 1:
+            text = f"Hi {leads.first_name(lead)}, {subject.lower()} - worth a short call?"
+        elif kind == 3:
+            text, subject = MANUAL_TEXT, f"Re: {subject}"
+        elif auto:
+            text, subject = AUTO_TEXT, f"Automatic reply: {subject}"
+        else:
+            text, subject = REPLY_TEXTS.get(interest, REPLY_TEXTS[-1]), f"Re: {subject}"
+        sender, to = (lead_email, acct_email) if kind == 2 else (acct_email, lead_email)
+        stamp = f'"{iso_ms(ts)}"'
+        uid = uid_at(ts, self.unibox.plan.seed, "email", pos)  # = unibox.email_id(pos)
+        message_id = _q(f"<{uid.replace('-', '')[:24]}@{sender.split('@')[1]}>")
+        sender_q, to_q, lead_q = _q(sender), _q(to), _q(lead_email)
+        body = (f'{{"text":{_q(text[:80] or "")},"html":""}}' if preview else
+                f'{{"text":{_q(text)},"html":{_q(f"<div>{_escape(text)}</div>")}}}')
+        received = kind == 2 and not auto
+        ai_value = ("0.9" if interest > 0 else "0.1") if received else "null"
+        i_status = interest if kind == 2 and interest != NO_INTEREST else "null"
+        return (
+            f'{{"id":"{uid}","timestamp_created":{stamp},"timestamp_email":{stamp},'
+            f'"message_id":{message_id},'
+            f'"subject":{_q(subject)},"from_address_email":{sender_q},'
+            f'"to_address_email_list":{to_q},"cc_address_email_list":null,'
+            f'"bcc_address_email_list":null,"reply_to":null,"body":{body},'
+            f'"organization_id":{self.org},"campaign_id":{self.campaigns[c]},'
+            f'"subsequence_id":{self.subsequences[sub] if sub >= 0 else "null"},'
+            f'"list_id":null,"lead":{lead_q},"lead_id":"{leads.lead_id(lead)}",'
+            f'"eaccount":{_q(acct_email)},"ue_type":{kind},'
+            f'"step":{_q(str(step + 1)) if kind == 1 else "null"},'
+            f'"is_unread":{int(unread)},"is_auto_reply":{int(auto)},"reminder_ts":null,'
+            f'"ai_interest_value":{ai_value},"ai_assisted":0,"is_focused":{0 if auto else 1},'
+            f'"i_status":{i_status},"thread_id":"{self.unibox.thread_id(thread)}",'
+            f'"content_preview":{_q(text[:80])},"attachment_json":null,'
+            f'"from_address_json":[{{"address":{sender_q}}}],'
+            f'"to_address_json":[{{"address":{to_q}}}],"cc_address_json":null,'
+            f'"ai_agent_id":null}}'
+        )
