@@ -2,18 +2,20 @@
 
 A page of ``POST /leads/list`` is ~100 records of ~60 values; a million leads are ~10,000 pages.
 Decoding them with ``json.loads`` builds ~50 million Python objects before :mod:`.frames` turns
-them into columns. Here polars' own JSON reader reads each page's bytes into columns directly
-(in native code, without holding the interpreter lock, so the client's worker threads read pages
-in parallel).
+them into columns. Here each page is parsed once by ``msgspec`` (a native JSON decoder) into
+typed records, written back as one line of JSON per record, and polars' own multi-threaded
+NDJSON reader turns the lines of a whole fetch into columns in a few large reads.
 
-The reader would quietly drop a field the declared schema does not know and turn a mistyped
-value into null or text, so every page is first validated by ``msgspec`` (a native JSON decoder)
-against the declared schema, strictly: a key the schema does not know at any depth (the
-envelope included), or a value of another JSON type than declared (a string or ``3.0`` where an
-integer belongs, a number where text belongs, an object where a scalar belongs...), makes the
-page take the ordinary path of :mod:`.frames` -- extra columns, ``_raw`` columns, coercions. The
-one widening allowed is a whole number in a ``float`` field, which :mod:`.frames` converts the
-same way. A timestamp that does not parse, or bytes that are not JSON, do the same.
+The msgspec parse is also the drift check. It is strict: a key the declared schema does not know
+at any depth (the envelope included), or a value of another JSON type than declared (a string or
+``3.0`` where an integer belongs, a number where text belongs, an object where a scalar
+belongs...), makes the page take the ordinary path of :mod:`.frames` -- extra columns, ``_raw``
+columns, coercions. The one widening allowed is a whole number in a ``float`` field, which
+:mod:`.frames` converts the same way. A timestamp that does not parse, or bytes that are not
+JSON, do the same. polars reads only what msgspec wrote: values that passed the check, each key
+once (a key repeated in an object keeps its last value, as ``json.loads`` does; polars alone would
+keep the first), nulls left out, so the reader never meets a field or a type it would
+drop or turn into something else.
 
 When any page of a fetch goes the ordinary way, the whole fetch does (:func:`frame`), so the
 frame is exactly :func:`instantly_nb.frames.from_bodies` of the decoded pages -- the tests feed
@@ -31,6 +33,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
@@ -42,6 +45,8 @@ except ImportError:  # pragma: no cover - a dependency; without it every page ta
     msgspec = None  # type: ignore[assignment]
 
 from . import frames
+from .coerce import _TIMESTAMP_FORMATS
+from .drift import DERIVED, PHANTOM_ENDPOINTS, STEP_ENDPOINTS
 from .http import check_envelope
 from .masking import mask_secrets
 from .spec import Endpoint, Field
@@ -51,27 +56,36 @@ __all__ = ["FAST", "RawPage", "read_page", "frame", "eligible", "gc_paused", "ra
 # Listings shaped from bytes: the large cursor listings whose records have no free-form fields.
 FAST = frozenset({"leads.list"})
 _TEXT = frozenset({"str", "datetime", "date"})
+# polars reads the record lines of a fetch in pieces of about this size (its reader splits each
+# piece over the cores; bigger pieces would only hold more memory at once)
+_READ_BYTES = 32 << 20
 
 
 class RawPage(dict[str, Any]):
     """One answer page read from bytes.
 
     To the paginator it looks like a decoded cursor page (``items`` is a range of the record
-    count when the page was read fast). ``columns`` holds its declared columns, or is None when
-    the page takes the ordinary path; ``raw`` keeps the bytes for that path.
+    count when the page was read fast). ``lines`` holds its records as checked JSON lines, or is
+    None when the page takes the ordinary path; ``raw`` keeps the bytes for that path.
     """
 
-    def __init__(self, raw: bytes, columns: pl.DataFrame | None, body: Any = None,
+    def __init__(self, raw: bytes, lines: bytes | None, body: Any = None,
                  count: int = 0, cursor: str | None = None):
-        if columns is not None:
+        if lines is not None:
             super().__init__(items=range(count), next_starting_after=cursor)
         elif isinstance(body, dict):
             super().__init__(body)
         else:
             super().__init__()
         self.raw = raw
-        self.columns = columns
+        self.lines = lines
+        self.count = count
         self.body = body
+
+    @property
+    def fast(self) -> bool:
+        """Whether the page passed the strict check (its records are in ``lines``)."""
+        return self.lines is not None
 
     def decoded(self) -> Any:
         """The page as ``json.loads`` gives it."""
@@ -79,8 +93,10 @@ class RawPage(dict[str, Any]):
 
 
 def eligible(name: str) -> bool:
-    """Whether ``name`` is shaped from bytes (a listing of FAST with a plain declared schema)."""
-    return name in FAST and _plan(name) is not None
+    """Whether ``name`` is shaped from bytes (a listing of FAST with a plain declared schema
+    whose rows the ordinary path keeps as they come)."""
+    plain = name not in DERIVED and name not in PHANTOM_ENDPOINTS and name not in STEP_ENDPOINTS
+    return name in FAST and plain and _plan(name) is not None
 
 
 _PY: dict[str, Any] = {"str": str, "datetime": str, "date": str, "float": float, "bool": bool,
@@ -89,6 +105,8 @@ _PY: dict[str, Any] = {"str": str, "datetime": str, "date": str, "float": float,
 
 
 def _struct(name: str, node: dict[str, Any]) -> Any:
+    """A strict record type. A null and a missing key are both left out when written back (the
+    reader and the ordinary path make both a null)."""
     fields: list[tuple[str, Any, Any]] = []
     for key, child in node.items():
         kind: Any
@@ -99,13 +117,22 @@ def _struct(name: str, node: dict[str, Any]) -> Any:
         else:
             kind = _struct(f"{name}_{key}", child)
         fields.append((key, kind | None, None))
-    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, gc=False)
+    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, omit_defaults=True,
+                             gc=False)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    decoder: Any  # msgspec.json.Decoder of a whole page, strict
+    encoder: Any  # msgspec.json.Encoder writing the checked records back, one line each
+    paths: tuple[tuple[Field, tuple[str, ...]], ...]  # each declared field's path of keys
+    record: dict[str, pl.DataType]  # the reader's schema of one record
 
 
 @cache
-def _plan(name: str) -> tuple[Any, list[tuple[Field, tuple[str, ...]]], dict[str, pl.DataType]] | None:
-    """The strict validator of a page, each field's path of keys and the reader's schema;
-    None when a field is free-form JSON (only the ordinary path turns it into text)."""
+def _plan(name: str) -> _Plan | None:
+    """How pages of ``name`` are checked and read; None when a field is free-form JSON (only
+    the ordinary path turns it into text)."""
     tree = frames._tree(name)
     paths: list[tuple[Field, tuple[str, ...]]] = []
 
@@ -119,15 +146,13 @@ def _plan(name: str) -> tuple[Any, list[tuple[Field, tuple[str, ...]]], dict[str
                 out[key] = pl.Struct(walk(child, (*path, key)))
         return out
 
-    columns = walk(tree, ())
+    record = walk(tree, ())
     if msgspec is None or any(f.dtype in ("json", "list[json]") for f, _ in paths):
         return None
-    record = _struct("Record", tree)
-    page = msgspec.defstruct("Page", [("items", list[record]),  # type: ignore[valid-type]
+    page = msgspec.defstruct("Page", [("items", list[_struct("Record", tree)]),  # type: ignore[misc]
                                       ("next_starting_after", str | None, None)],
                              forbid_unknown_fields=True, gc=False)
-    reader = {"items": pl.List(pl.Struct(columns)), "next_starting_after": pl.String()}
-    return msgspec.json.Decoder(page), paths, reader
+    return _Plan(msgspec.json.Decoder(page), msgspec.json.Encoder(), tuple(paths), record)
 
 
 def _dtype(field: Field) -> pl.DataType:
@@ -139,19 +164,17 @@ def read_page(name: str, raw: bytes) -> RawPage | None:
     plan = _plan(name)
     if plan is None:
         return _decoded(raw)
-    validator, paths, reader = plan
     try:
-        validator.decode(raw)
+        page = plan.decoder.decode(raw)
     except msgspec.DecodeError:  # drift (ValidationError) or not JSON at all
         return _decoded(raw)
-    wide = pl.read_json(io.BytesIO(raw), schema=reader)
-    return RawPage(raw, wide, count=int(wide["items"].list.len()[0] or 0),
-                   cursor=wide["next_starting_after"][0])
+    return RawPage(raw, plan.encoder.encode_lines(page.items), count=len(page.items),
+                   cursor=page.next_starting_after)
 
 
 def _column(field: Field, path: tuple[str, ...]) -> pl.Expr:
-    expr = pl.col("items")
-    for key in path:
+    expr = pl.col(path[0])
+    for key in path[1:]:
         expr = expr.struct.field(key)
     return expr.alias(field.name)
 
@@ -175,7 +198,7 @@ def raw_sender(send: Callable[..., Any], name: str) -> Callable[..., Any]:
         page = read_page(name, answer)
         if page is None:
             return send(endpoint, **kwargs)
-        if page.columns is None:
+        if page.lines is None:
             check_envelope(endpoint, page.body)
         return page
 
@@ -183,38 +206,78 @@ def raw_sender(send: Callable[..., Any], name: str) -> Callable[..., Any]:
 
 
 def frame(name: str, pages: Sequence[Any]) -> pl.DataFrame:
-    """The frame of one fetch's pages (RawPage or decoded bodies): fast when every page was
-    read from bytes and every timestamp parses, else ``frames.from_bodies`` of them all."""
-    if pages and all(isinstance(p, RawPage) and p.columns is not None for p in pages):
-        plan = _plan(name)
-        assert plan is not None
-        rows = pl.concat([p.columns for p in pages], how="vertical") \
-            .select(pl.col("items").explode()).filter(pl.col("items").is_not_null())
-        built = _finish(name, rows.select(_column(f, path) for f, path in plan[1]))
+    """The frame of one fetch's pages (RawPage or decoded bodies): fast when every page passed
+    the check and every timestamp parses, else ``frames.from_bodies`` of them all."""
+    if pages and all(isinstance(p, RawPage) and p.fast for p in pages):
+        built = _read(name, pages)
         if built is not None:
             return built
     return frames.from_bodies(name, [p.decoded() if isinstance(p, RawPage) else p
                                      for p in pages])
 
 
-def _finish(name: str, wide: pl.DataFrame) -> pl.DataFrame | None:
-    """Parse timestamps and add labels; None when a timestamp does not parse."""
-    if wide.height == 0:
+def _pieces(pages: Sequence[RawPage]) -> Iterator[bytes]:
+    """The record lines of all pages, joined into pieces of about ``_READ_BYTES``."""
+    piece: list[bytes] = []
+    size = 0
+    for page in pages:
+        if page.lines:
+            piece.append(page.lines)
+            size += len(page.lines)
+        if size >= _READ_BYTES:
+            yield b"".join(piece)
+            piece, size = [], 0
+    if piece:
+        yield b"".join(piece)
+
+
+def _read(name: str, pages: Sequence[RawPage]) -> pl.DataFrame | None:
+    """The frame of checked pages; None when a timestamp does not parse."""
+    plan = _plan(name)
+    assert plan is not None
+    try:
+        parts = [pl.read_ndjson(io.BytesIO(piece), schema=plan.record) for piece in _pieces(pages)]
+    except pl.exceptions.PolarsError:  # the reader refused what the check let through
+        return None
+    if not parts:
         return frames.empty(name)
-    columns: list[pl.Series] = []
+    # the reader gives many small chunks: one copy into whole columns makes the rest cheap
+    records = pl.concat(parts, how="vertical", rechunk=True)
+    del parts
+    if records.height != sum(p.count for p in pages):
+        return None
+    wide = records.select(_column(f, path) for f, path in plan.paths)
+    del records
+    return _finish(name, wide)
+
+
+def _finish(name: str, wide: pl.DataFrame) -> pl.DataFrame | None:
+    """Parse timestamps and add labels, all columns at once; None when a timestamp does not
+    parse."""
+    exprs: list[pl.Expr] = []
+    times: list[Field] = []
     for f in frames._fields(name):
-        series = wide.get_column(f.name)
+        column = pl.col(f.name)
+        if f.dtype == "datetime":
+            column = column.str.to_datetime(_TIMESTAMP_FORMATS[0], time_unit="us",
+                                            time_zone="UTC", strict=False)
+        elif f.dtype == "date":
+            column = column.str.to_date("%Y-%m-%d", strict=False)
         if f.dtype in ("datetime", "date"):
-            parsed = frames._parse_time(series, f.dtype)
-            if (parsed.is_null() & series.is_not_null()).any():
-                return None
-            series = parsed
-        columns.append(series)
+            times.append(f)
+        exprs.append(column.alias(f.name))
         if f.enum:
             codes, labels = zip(*f.enum, strict=True)
-            columns.append(series.replace_strict(list(codes), list(labels), default=None,
-                                                 return_dtype=pl.String).alias(f"{f.name}_label"))
-    return mask_secrets(pl.DataFrame(columns))  # as frames.to_frame does
+            exprs.append(column.replace_strict(list(codes), list(labels), default=None,
+                                               return_dtype=pl.String).alias(f"{f.name}_label"))
+    out = wide.select(exprs)
+    for f in times:  # a null that was text: the other forms frames reads, else the ordinary path
+        if out[f.name].null_count() != wide[f.name].null_count():
+            parsed = frames._parse_time(wide[f.name], f.dtype)
+            if parsed.null_count() != wide[f.name].null_count():
+                return None
+            out = out.with_columns(parsed)
+    return mask_secrets(out)  # as frames.to_frame does
 
 
 class _GcPause:

@@ -33,7 +33,7 @@ def _both(pages: list[bytes]) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     assert all(r is not None for r in read)
     fast = rawpages.frame("leads.list", read)
     ordinary = frames.from_bodies("leads.list", [json.loads(p) for p in pages])
-    return fast, ordinary, sum(r.columns is not None for r in read)  # type: ignore[union-attr]
+    return fast, ordinary, sum(r.fast for r in read)  # type: ignore[union-attr]
 
 
 def test_clean_pages_take_the_fast_path_and_give_the_same_frame(leads):
@@ -89,7 +89,7 @@ def test_envelope_drift_and_error_bodies(leads):
     page = json.loads(_pages(leads[:5])[0])
     page["total"] = 5
     read = rawpages.read_page("leads.list", json.dumps(page).encode())
-    assert read is not None and read.columns is None and read.body == page
+    assert read is not None and not read.fast and read.body == page
     assert rawpages.read_page("leads.list", b'{"items": [') is None  # not JSON: ask again
     empty = rawpages.read_page("leads.list", b'{"items":[],"next_starting_after":null}')
     assert empty is not None and empty["items"] == range(0)
@@ -110,3 +110,56 @@ def test_gc_pause_is_reentrant_and_restores_the_collector():
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_a_repeated_key_keeps_its_last_value_as_json_loads_does(leads):
+    """polars' reader alone keeps the first of two equal keys: the check writes the last."""
+    pages = _pages(leads[:5])
+    pages[0] = pages[0].replace(b'"first_name":', b'"first_name":"Repeated","first_name":', 1)
+    pages[0] = pages[0].replace(b'"payload":{', b'"payload":{"website":"gone.example","website":"kept.example",', 1)
+    fast, ordinary, quick = _both(pages)
+    assert quick == 1
+    assert fast.equals(ordinary)
+    assert fast["first_name"][0] == leads[0]["first_name"] != "Repeated"
+    assert fast["payload__website"][0] == "kept.example"
+
+
+def test_null_missing_and_empty_objects_read_as_the_ordinary_path_reads_them(leads):
+    records = copy.deepcopy(leads[:30])
+    records[0]["payload"] = None
+    records[1].pop("payload")
+    records[2]["status_summary"] = {"lastStep": None, "domain_complete": True}
+    records[3]["status_summary"] = {"lastStep": {"from": "campaign", "stepID": "s1",
+                                                 "timestamp_executed": "2026-01-02T03:04:05Z"}}
+    records[4].pop("email")
+    records[5]["email_open_count"] = 7  # a whole number in a float field
+    fast, ordinary, quick = _both(_pages(records, size=10))
+    assert quick == 3
+    assert fast.equals(ordinary)
+    assert fast["payload__firstName"][:2].to_list() == [None, None]
+    assert fast["status_summary__domain_complete"][2] is True
+    assert fast["status_summary__lastStep__stepID"][3] == "s1"
+    assert fast["email"][4] is None and fast["email_open_count"][5] == 7.0
+
+
+def test_timestamps_in_other_forms_and_blank_ones(leads):
+    records = copy.deepcopy(leads[:20])
+    records[0]["timestamp_created"] = "2026-03-04T05:06:07"  # no offset: read as UTC
+    records[1]["timestamp_created"] = "2026-03-04"  # a bare date: midnight UTC
+    fast, ordinary, quick = _both(_pages(records))
+    assert quick == 1 and fast.equals(ordinary)
+    assert str(fast["timestamp_created"][1]) == "2026-03-04 00:00:00+00:00"
+    records[2]["timestamp_updated"] = ""  # "no value": the ordinary path reads it (null, no _raw)
+    fast, ordinary, _ = _both(_pages(records))
+    assert fast.equals(ordinary) and fast["timestamp_updated"][2] is None
+    assert "timestamp_updated_raw" not in fast.columns
+
+
+def test_a_fetch_read_in_several_pieces_gives_the_same_frame(leads, monkeypatch):
+    monkeypatch.setattr(rawpages, "_READ_BYTES", 20_000)  # a few pages a piece
+    pages = _pages(leads, size=7)
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+    assert len(list(rawpages._pieces(read))) > 3
+    fast, ordinary, quick = _both(pages)
+    assert quick == len(pages) and fast.equals(ordinary)
+    assert fast["id"].to_list() == [r["id"] for r in leads]
