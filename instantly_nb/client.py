@@ -388,7 +388,7 @@ class Client:
         return pull_workspace(self, out, **kwargs)
 
 
-def connect(**kwargs: Any) -> Client:
+def connect(*, scheduled: bool = False, demo: bool = False, **kwargs: Any) -> Client:
     """The workspace of ``INSTANTLY_API_KEY`` -- or the embedded demo workspace when no key is set.
 
     This is what the notebooks call: the same notebook runs on a real workspace when the key is
@@ -396,9 +396,18 @@ def connect(**kwargs: Any) -> Client:
     run sets ``INSTANTLY_BASE_URL`` too, so all its notebooks share one server.
     When ``INSTANTLY_NB_CACHE`` names a folder (``instantly-nb report --cache DIR`` sets it for
     its kernels) frames are kept there, so a re-run fetches only what changed.
+
+    ``scheduled=True`` (a notebook run by a scheduler, the ``scheduled`` parameter of every
+    ready-made notebook) never falls back to the demo workspace: with no key it raises
+    :class:`~instantly_nb.errors.ConfigurationError` naming the variable, so invented numbers
+    cannot pass for a workspace's own -- unless ``demo=True`` asks for the demo on purpose.
     """
     if "cache" not in kwargs and os.environ.get(settings.CACHE_ENV):
         kwargs["cache"] = settings.default_cache_dir()
     if os.environ.get(settings.KEY_ENV):
         return Client(**kwargs)
+    if scheduled and not demo:
+        raise ConfigurationError(
+            f"No {settings.KEY_ENV} in the environment of a scheduled run. Set it to the "
+            "workspace's API key, or run with demo=True to read the demo workspace on purpose.")
     return Client.demo(**kwargs)

@@ -333,3 +333,17 @@ def test_connect_keeps_frames_where_the_cache_variable_says(
         assert client.store is not None and client.store.root == tmp_path / "kept"
         client.campaigns.list()
     assert list((tmp_path / "kept").rglob("*.parquet"))
+
+
+def test_a_scheduled_connect_without_a_key_refuses_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    from instantly_nb import connect
+    from instantly_nb.errors import ConfigurationError
+
+    monkeypatch.delenv("INSTANTLY_API_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="INSTANTLY_API_KEY") as caught:
+        connect(scheduled=True, size="tiny")
+    assert "demo=True" in str(caught.value)
+    with connect(scheduled=True, demo=True, size="tiny") as client:  # the demo, asked for
+        assert client.demo_server is not None
+    with connect(size="tiny") as client:  # at the keyboard: the demo, as before
+        assert client.demo_server is not None
