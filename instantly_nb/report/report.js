@@ -92,27 +92,39 @@
     setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
   }
 
-  // Sort buttons exist only when scripts run: the header label becomes the button.
+  // Sort controls exist only when scripts run: the header label becomes the control. It is a
+  // focusable span with the button role, not a <button>: Chromium leaves form controls out of
+  // the header it repeats on every printed page, so a <button> label would print blank there.
   function addSortButtons() {
     Array.prototype.forEach.call(document.querySelectorAll(".ink-table th[aria-sort]"), function (th) {
       var label = th.firstChild;
       if (!label || label.nodeType !== 3) { return; }
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "sort";
-      button.title = "Sort by " + label.textContent;
-      button.textContent = label.textContent;
-      th.replaceChild(button, label);
+      var control = document.createElement("span");
+      control.className = "sort";
+      control.setAttribute("role", "button");
+      control.tabIndex = 0;
+      control.title = "Sort by " + label.textContent;
+      control.textContent = label.textContent;
+      th.replaceChild(control, label);
     });
   }
 
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (!(target instanceof Element)) { return; }
-    var sortButton = target.closest("button.sort");
-    if (sortButton) { sortBy(sortButton.closest("th")); return; }
+    var sortControl = target.closest(".sort[role=button]");
+    if (sortControl) { sortBy(sortControl.closest("th")); return; }
     var csvButton = target.closest("button.csv");
     if (csvButton) { download(csvButton.getAttribute("data-table")); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (!(target instanceof Element) || !target.matches(".sort[role=button]")) { return; }
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      sortBy(target.closest("th"));
+    }
   });
 
   // On paper every account prints its one line (each account's own list stays folded), and
