@@ -109,6 +109,29 @@ def test_step_variants_one_panel_per_campaign_and_step_with_subjects() -> None:
         ("b · step 1", "A"), ("b · step 1", "B")]
 
 
+def test_step_variant_pages_cut_many_panels_into_printable_parts() -> None:
+    ids = [f"c{i:02d}" for i in range(11)]
+    df = pl.DataFrame({"campaign_id": [c for c in ids for _ in (0, 1)] + [None],
+                       "step": [1] * 22 + [None], "variant": [0, 1] * 11 + [None],
+                       "sent": [100] * 22 + [40], "unique_replies": [3, 5] * 11 + [1]})
+    tidy = metrics.step_variants(df, by="campaign_id")
+    whole = values(charts.step_variants(tidy).to_dict())
+    parts = [c.to_dict() for c in charts.step_variant_pages(tidy, per_page=4)]
+    assert len(parts) == 3  # 11 panels: 4 + 4 + 3
+    panels = [sorted({r["panel"] for r in values(p)}) for p in parts]
+    assert [len(p) for p in panels] == [4, 4, 3]
+    assert sum(panels, []) == sorted({r["panel"] for r in whole})  # each panel once, in order
+    assert sum(len(values(p)) for p in parts) == len(whole)  # no row lost or repeated
+    titles = [p["title"]["text"] for p in parts]
+    assert titles[0].endswith("(tests 1–4 of 11)") and titles[2].endswith("(tests 9–11 of 11)")
+    lost = [" ".join(p["title"]["subtitle"]) for p in parts]
+    assert "40 sends with no step/variant" in lost[0] and "no step/variant" not in lost[1]
+    assert len(charts.step_variant_pages(tidy)) == 2  # 8 panels a part by default
+    assert len(charts.step_variant_pages(tidy, per_page=20)) == 1
+    with pytest.raises(ValueError, match="per_page"):
+        charts.step_variant_pages(tidy, per_page=0)
+
+
 @pytest.fixture
 def health_tidy() -> pl.DataFrame:
     days = [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(5)]

@@ -111,7 +111,7 @@ def test_cells_are_short_calls_with_no_logic_and_no_key(name: str) -> None:
         assert not logic, (logic, source)
         for banned in ("getpass", "input(", "api_key=", "environ", "print("):
             assert banned not in source, source
-    assert any("instantly_nb.connect()" in s for s in code)
+    assert any("instantly_nb.connect(scheduled=scheduled, demo=demo)" in s for s in code)
     assert sum(c.cell_type == "markdown" for c in nb.cells) >= 4  # a narrative to follow
 
 

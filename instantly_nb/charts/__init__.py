@@ -14,7 +14,7 @@ altair as ``"instantly_nb"`` (``alt.theme.enable("instantly_nb")`` to use it eve
 from __future__ import annotations
 
 from instantly_nb.charts._base import MAX_ROWS, THEME_CONFIG, THEME_NAME, apply_theme
-from instantly_nb.charts.ab import step_variants
+from instantly_nb.charts.ab import step_variant_pages, step_variants
 from instantly_nb.charts.campaign import funnel, reply_timing, trend
 from instantly_nb.charts.export import save
 from instantly_nb.charts.senders import alerts, deliverability
@@ -29,6 +29,7 @@ __all__ = [
     "funnel",
     "reply_timing",
     "save",
+    "step_variant_pages",
     "step_variants",
     "trend",
 ]

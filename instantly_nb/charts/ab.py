@@ -28,6 +28,9 @@ NEEDED = ["step", "variant", "variant_label", "is_control", "sends", "successes"
 PANEL_WIDTH = 260
 PANEL_HEIGHT_PER_VARIANT = 34
 SUBJECT_CHARS = 38
+#: Panels per chart of :func:`step_variant_pages`: four rows of two fit a printed page at a
+#: readable size (one chart of 26 panels printed at a third of the page width).
+PANELS_PER_PAGE = 8
 
 
 def _panels(attributed: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
@@ -50,7 +53,7 @@ def _panels(attributed: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
 
 
 def step_variants(
-    tidy: pl.DataFrame, *, columns: int = 2, themed: bool = True
+    tidy: pl.DataFrame, *, columns: int = 2, themed: bool = True, part: str = ""
 ) -> alt.TopLevelMixin:
     """Small multiples, one panel per campaign and step: each variant's rate with its interval.
 
@@ -64,6 +67,9 @@ def step_variants(
         Panels per row.
     themed : bool
         Attach the package theme.
+    part : str
+        Appended to the title (which part of a cut chart this is; see
+        :func:`step_variant_pages`).
 
     Returns
     -------
@@ -74,9 +80,7 @@ def step_variants(
         successes, lift, p-values, probability of best and the verdict's reason.
     """
     require_columns(tidy, NEEDED, "charts.step_variants")
-    groups = [c for c in tidy.columns if c not in AB_TAIL and c not in ("subject", "body_preview")]
-    named = [c for c in groups if not c.endswith("_id")]
-    shown = named or groups  # a campaign's name says more than its id
+    groups = _groups(tidy)
     attributed = tidy.filter(pl.col("step").is_not_null() & pl.col("variant").is_not_null())
     lost = tidy.filter(pl.col("step").is_null() | pl.col("variant").is_null())
     metric = str(first_value(tidy, "metric", "reply"))
@@ -84,7 +88,7 @@ def step_variants(
     label = rdef.label if rdef else str(metric)
     test_names = sorted({t for t in attributed["test"].drop_nulls().to_list()})
     alpha = float(first_value(tidy, "alpha", 0.05))
-    panels = _panels(attributed, shown)
+    panels = _panels(attributed, _shown(groups))
     extra = [c for c in ("subject",) if c in panels.columns]
     data = inline_data(panels, ["panel", "label", *groups, *NEEDED, *extra])
     sizes = panels.group_by("panel").len()["len"].to_list()
@@ -119,6 +123,9 @@ def step_variants(
         "Dot: rate; bar: its interval; dashed line: variant A. Each panel has its own scale. "
         f"Verdicts: {' / '.join(test_names) or 'no test'}, adjusted for several variants, "
         f"at a {alpha:g} significance level.",
+        "Bars apart can still read 'not enough data': an always-valid verdict asks for more "
+        "evidence than one look's intervals (the table says how many more sends)."
+        if any("always valid" in t for t in test_names) else "",
         f"{lost_sends:,} sends with no step/variant are not drawn." if lost_sends else "",
     ]
     layered = alt.layer(bars, points, control).properties(
@@ -130,5 +137,45 @@ def step_variants(
         columns=max(1, columns), data=data,
     ).resolve_scale(x="independent", y="independent").resolve_axis(
         x="independent", y="independent"
-    ).properties(title=title(f"A/B tests: {label}", subtitle))
+    ).properties(title=title(f"A/B tests: {label}{part}", subtitle))
     return finish(chart, themed)
+
+
+def step_variant_pages(
+    tidy: pl.DataFrame, *, per_page: int = PANELS_PER_PAGE, columns: int = 2,
+    themed: bool = True,
+) -> list[alt.TopLevelMixin]:
+    """:func:`step_variants` cut into charts of at most ``per_page`` panels, in panel order.
+
+    One chart of dozens of panels is a tall picture that paper shrinks to a third of its width;
+    cut into pages, each prints at full size. The titles say which part each chart is
+    ("tests 9-16 of 26"); rows with no step/variant are counted in the first part only.
+    """
+    require_columns(tidy, NEEDED, "charts.step_variants")
+    if per_page < 1:
+        raise ValueError(f"per_page must be at least 1, got {per_page}")
+    attributed = tidy.filter(pl.col("step").is_not_null() & pl.col("variant").is_not_null())
+    panel = _panels(attributed, _shown(_groups(tidy)))["panel"]
+    order = sorted(set(panel.to_list()))
+    if len(order) <= per_page:
+        return [step_variants(tidy, columns=columns, themed=themed)]
+    charts = []
+    for start in range(0, len(order), per_page):
+        keep = pl.Series(panel.is_in(order[start:start + per_page]))
+        part = attributed.filter(keep)
+        if start == 0:
+            part = pl.concat([part, tidy.filter(pl.col("step").is_null()
+                                                | pl.col("variant").is_null())])
+        end = min(start + per_page, len(order))
+        charts.append(step_variants(part, columns=columns, themed=themed,
+                                    part=f" (tests {start + 1}–{end} of {len(order)})"))
+    return charts
+
+
+def _groups(tidy: pl.DataFrame) -> list[str]:
+    return [c for c in tidy.columns if c not in AB_TAIL and c not in ("subject", "body_preview")]
+
+
+def _shown(groups: list[str]) -> list[str]:
+    named = [c for c in groups if not c.endswith("_id")]
+    return named or groups  # a campaign's name says more than its id

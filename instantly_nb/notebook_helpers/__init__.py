@@ -27,6 +27,7 @@ from ..views.deliverability import account_table, bounce_table, in_window
 from ..views.scope import DEFAULT_DAYS, Scope, display_names, load_scope, resolve_window
 from ._common import (
     chart,
+    chart_pages,
     ci_of,
     definitions,
     header,
@@ -74,6 +75,7 @@ __all__ = [
     "breakdown",
     "breakdown_by_campaign",
     "chart",
+    "chart_pages",
     "ci_of",
     "definitions",
     "display_names",

@@ -67,6 +67,19 @@ def chart(section: Section, name: str) -> Any:
     return found if found is not None else markdown("Nothing to draw for this selection.")
 
 
+def chart_pages(section: Section, name: str) -> Any:
+    """A chart the section cut into parts (a list of charts): every part but the last is
+    displayed here, the last is returned, so the cell shows them all one after another."""
+    found = section.charts.get(name)
+    if not found:
+        return markdown("Nothing to draw for this selection.")
+    from IPython.display import display
+
+    for part in found[:-1]:
+        display(part)
+    return found[-1]
+
+
 def header(scope: Scope, title: str | None = None) -> Any:
     """One Markdown paragraph: title (outside reports), workspace, window, campaign selection."""
     n = scope.campaigns.height

@@ -259,7 +259,9 @@ def view(data: ABData, params: ABParams = ABParams()) -> Section:
         "A/B tests",
         tables={"all": ab, "verdicts": verdict_table(ab), "sends_needed": sends_needed(ab)},
         charts=Charts(variants=lambda: charts.step_variants(compared) if compared.height
-                      else None),
+                      else None,
+                      variant_pages=lambda: charts.step_variant_pages(compared)
+                      if compared.height else None),
         notes={"summary": summary_text(ab, params.metric), "period": period_text(data)},
         period=f"{data.start.isoformat()} – {data.window.end.isoformat()}",
     )
