@@ -23,6 +23,11 @@ The windows are closed intervals (end points included).
 Inside :func:`bulk` (the client wraps each part of a fan-out in it), a request lets a waiting
 request of a cursor chain go first: a chain is latency-bound (each page gates the next), a
 fan-out throughput-bound, so a chain beside a 30-thread fan-out still gets its pages out.
+A slot is not enough: a server answers in the order requests reach it, so a chain page sent
+behind thirty fan-out pages waits for them there. While a chain is active, fan-out requests in
+flight are therefore capped (:class:`_BulkCap`): the cap shrinks when round trips grow beyond
+their unloaded time (requests queue at the server, adding latency and no throughput) and grows
+back when they do not.
 """
 
 from __future__ import annotations
@@ -136,6 +141,47 @@ class _Log:
 _IN_FLIGHT_POLL = 0.01
 
 
+class _BulkCap:
+    """How many fan-out requests may be in flight beside an active cursor chain.
+
+    A gradient rule on measured round trips: ``base`` is the shortest round trip seen (drifting
+    up slowly, so a slower network is learnt), ``rtt`` a moving average. Each answer moves the
+    cap towards ``cap * clamp(TOLERANCE * base / rtt, 0.5, 1) + sqrt(cap)``: unchanged growth
+    while round trips stay near their unloaded time, a cut when requests queue at the server.
+    """
+
+    TOLERANCE = 1.4  # round trips up to 1.4x the unloaded one count as not queueing
+    LOW, HIGH = 2.0, float(MAX_WORKERS)
+    SMOOTHING = 0.2
+
+    __slots__ = ("cap", "base", "rtt", "in_flight")
+
+    def __init__(self) -> None:
+        self.cap = self.HIGH
+        self.base = float("inf")
+        self.rtt = 0.0
+        self.in_flight = 0
+
+    def full(self) -> bool:
+        return self.in_flight >= int(self.cap)
+
+    def observe(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.base = min(seconds, self.base + 0.001 * (seconds - self.base)) \
+            if math.isfinite(self.base) else seconds
+        self.rtt = seconds if self.rtt <= 0 else self.rtt + 0.1 * (seconds - self.rtt)
+        gradient = max(0.5, min(1.0, self.TOLERANCE * self.base / self.rtt))
+        target = self.cap * gradient + math.sqrt(self.cap)
+        self.cap = max(self.LOW, min(self.HIGH, self.cap + self.SMOOTHING * (target - self.cap)))
+
+
+# A chain counts as active for this long after its last request was let go or came back
+# (between two pages it decodes the previous one).
+_CHAIN_QUIET_S = 0.5
+_CAP_WAIT_S = 0.05  # longest wait for an answer before looking again (cancellation is seen)
+
+
 class Throttle:
     """A thread-safe pacer for one workspace.
 
@@ -166,6 +212,9 @@ class Throttle:
         self._clock = clock
         self._sleep = sleep
         self._chains_waiting = 0
+        self._bulk = _BulkCap()
+        self._chain_seen = float("-inf")  # when a chain request was last let go or came back
+        self._freed = threading.Condition(self._lock)  # an answer came back
         self.waited = 0.0  # total seconds spent waiting, for diagnostics and benchmarks
 
     @property
@@ -194,6 +243,10 @@ class Throttle:
             while True:
                 with self._lock:
                     now = self._clock()
+                    if hold and is_bulk and self._bulk.full() \
+                            and now - self._chain_seen < _CHAIN_QUIET_S:
+                        self._freed.wait(_CAP_WAIT_S)  # until a request in flight is back
+                        continue
                     mine = max((log.wait(now) for log in own), default=0.0)
                     wait = max([mine] + [log.wait(now) for log in self._global])
                     if wait <= 0 and is_bulk and self._chains_waiting:
@@ -201,6 +254,10 @@ class Throttle:
                     if wait <= 0:
                         for log in logs:
                             log.take(now, hold)
+                        if hold and is_bulk:
+                            self._bulk.in_flight += 1
+                        elif hold:
+                            self._chain_seen = now
                         return
                     if not is_bulk and mine <= 0 and not queued:
                         queued = True
@@ -212,19 +269,33 @@ class Throttle:
                 with self._lock:
                     self._chains_waiting -= 1
 
-    def release(self, endpoint: str | None = None) -> None:
-        """The answer to a request acquired with ``hold=True`` is back (or it failed)."""
+    def release(self, endpoint: str | None = None, seconds: float | None = None) -> None:
+        """The answer to a request acquired with ``hold=True`` is back (or it failed) after
+        ``seconds`` in flight."""
         with self._lock:
             now = self._clock()
             for log in self._global + self._per_endpoint.get(endpoint or "", []):
                 log.end(now)
+            if _BULK.get():
+                self._bulk.in_flight -= 1
+            else:
+                self._chain_seen = now
+            if seconds is not None:
+                self._bulk.observe(seconds)
+            self._freed.notify_all()
 
     @contextmanager
     def slot(self, endpoint: str | None = None) -> Iterator[None]:
         """``with throttle.slot(name): send()`` -- the request counts from the moment it is let
         go until the block ends (its answer is back)."""
         self.acquire(endpoint, hold=True)
+        started = time.monotonic()
         try:
             yield
         finally:
-            self.release(endpoint)
+            self.release(endpoint, time.monotonic() - started)
+
+    @property
+    def bulk_cap(self) -> int:
+        """Fan-out requests allowed in flight beside an active chain (for diagnostics)."""
+        return int(self._bulk.cap)

@@ -199,3 +199,46 @@ def test_a_window_full_of_requests_in_flight_waits_for_an_answer():
         assert now["t"] >= 6.0
         assert throttle._global[0].in_flight == 1
     assert throttle._global[0].in_flight == 0
+
+
+def test_fan_out_in_flight_is_capped_beside_a_chain_when_answers_slow_down():
+    from instantly_nb.throttle import _BulkCap
+
+    cap = _BulkCap()
+    for _ in range(50):  # answers at their unloaded time: the cap stays wide open
+        cap.observe(0.15)
+    assert cap.cap == _BulkCap.HIGH
+    for _ in range(60):  # answers three times slower: requests queue at the server
+        cap.observe(0.45)
+    assert cap.cap < 8
+    for _ in range(200):  # the queue is gone: the cap opens again
+        cap.observe(0.15)
+    assert cap.cap == _BulkCap.HIGH
+
+    now = {"t": 0.0}
+    throttle = Throttle((RateWindow(1000, 1.0),), {}, clock=lambda: now["t"],
+                        sleep=lambda s: now.__setitem__("t", now["t"] + s))
+    throttle._bulk.cap = 3.0
+    with bulk():
+        for _ in range(5):  # no chain active: the cap does not apply
+            throttle.acquire("leads.list", hold=True)
+            now["t"] += 0.01
+    assert throttle._bulk.in_flight == 5
+    with throttle.slot("emails.list"):  # a chain page goes out (and is back)
+        pass
+    waited: list[bool] = []
+
+    def fan_out() -> None:
+        with bulk():
+            throttle.acquire("leads.list", hold=True)
+        waited.append(True)
+
+    worker = threading.Thread(target=fan_out, daemon=True)
+    worker.start()
+    worker.join(0.3)
+    assert worker.is_alive() and not waited  # 5 in flight >= cap 3 beside an active chain
+    with bulk():
+        for _ in range(3):
+            throttle.release("leads.list", 0.15)
+    worker.join(2.0)
+    assert waited == [True] and throttle._bulk.in_flight == 3
