@@ -180,3 +180,25 @@ def test_a_pull_refused_before_its_first_frame_leaves_nothing_behind(tmp_path):
         client.pull(tmp_path / "out")
     assert [p.name for p in tmp_path.iterdir()] in ([], ["out"])
     assert not list(tmp_path.glob(".out.pull-*"))
+
+
+def test_the_listings_that_set_the_pace_start_first(tmp_path):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/workspaces/current"):
+            return json_response({"id": "ws-1", "name": "W"})
+        if request.url.path.endswith("/count-launched"):
+            return json_response({"count": 0})
+        return json_response({"items": []})
+
+    rec = Recorder(handler)
+    client = Client(api_key="k" * 20, base_url="https://api.test", transport=rec.transport,
+                    progress=False)
+    client.pull(tmp_path / "out", concurrency=1,
+                only=["leads.list", "emails.list", "accounts.list", "campaigns.list"])
+    paths = [p.removeprefix("/api/v2") for p in rec.paths()]
+    # the e-mail estimate (one overview request), then the e-mail chain, then the leads
+    # (which list the campaigns and lead lists to split their chains), then the rest
+    assert paths.index("/emails") < paths.index("/leads/list") < paths.index("/accounts")
+    assert paths.index("/emails") < paths.index("/campaigns")
+    assert [p for p in paths if p in ("/emails", "/leads/list", "/accounts")] \
+        == ["/emails", "/leads/list", "/accounts"]
