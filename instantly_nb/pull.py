@@ -280,7 +280,8 @@ def pull(
     if output is not None:
         try:
             summary.write_parquet(output.path("_summary.parquet"))
-            output.commit({f"{n}.parquet": f.height for n, f in frames.items()}, (start, end))
+            output.commit({f"{n}.parquet": f.height for n, f in frames.items()}, (start, end),
+                          demo=getattr(client, "demo_server", None) is not None)
         except BaseException:
             output.discard()
             raise

@@ -202,3 +202,9 @@ def test_the_listings_that_set_the_pace_start_first(tmp_path):
     assert paths.index("/emails") < paths.index("/campaigns")
     assert [p for p in paths if p in ("/emails", "/leads/list", "/accounts")] \
         == ["/emails", "/leads/list", "/accounts"]
+
+
+def test_a_pull_of_the_demo_workspace_says_so_in_its_manifest(tmp_path):
+    with Client.demo(size="tiny", progress=False) as client:
+        client.pull(tmp_path / "demo", only=STEPS, days=7)
+    assert json.loads((tmp_path / "demo" / "_manifest.json").read_text())["demo"] is True
