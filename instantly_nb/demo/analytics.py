@@ -120,12 +120,16 @@ def zero_totals() -> dict[str, Any]:
     return out
 
 
-def _bincount(values: np.ndarray, w: _Days, weights: np.ndarray | None = None) -> np.ndarray:
-    keep = (values >= w[0]) & (values <= w[1])
-    shifted = values[keep].astype(np.int64) - w[0]
+def _bincount(values: np.ndarray, w: _Days, group: np.ndarray, groups: int,
+              weights: np.ndarray | None = None) -> np.ndarray:
+    """(groups, days of ``w``) counts of ``values`` (day indexes) per row group; rows whose
+    group is < 0 or whose day is outside ``w`` are not counted."""
+    days = w[1] - w[0] + 1
+    keep = (values >= w[0]) & (values <= w[1]) & (group >= 0)
+    cell = group[keep].astype(np.int64) * days + values[keep].astype(np.int64) - w[0]
     wt = None if weights is None else weights[keep].astype(np.float64)
-    counts = np.bincount(shifted, weights=wt, minlength=w[1] - w[0] + 1)
-    return counts.astype(np.int64)
+    counts = np.bincount(cell, weights=wt, minlength=groups * days)
+    return counts.astype(np.int64).reshape(groups, days)
 
 
 DAILY_FIELDS = ("sent", "contacted", "new_leads_contacted", "opened", "unique_opened", "replies",
@@ -133,32 +137,39 @@ DAILY_FIELDS = ("sent", "contacted", "new_leads_contacted", "opened", "unique_op
                 "unique_clicks", "opportunities", "unique_opportunities")
 
 
-def _day_columns(sends: pl.DataFrame, w: _Days) -> dict[str, np.ndarray]:
+def _day_columns(sends: pl.DataFrame, w: _Days, group: np.ndarray | None = None,
+                 groups: int = 1) -> dict[str, np.ndarray]:
+    """Daily counts per row group (one group, all rows, when ``group`` is omitted)."""
     def a(name: str) -> np.ndarray:
         return sends[name].to_numpy()
 
+    g = np.zeros(sends.height, dtype=np.int64) if group is None else group
+
+    def count(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        return _bincount(values, w, g, groups, weights)
+
     day = a("day")
-    sent = _bincount(day, w)
+    sent = count(day)
     return {
         "sent": sent, "contacted": sent,
-        "new_leads_contacted": _bincount(np.where(a("first"), day, -1), w),
-        "opened": _bincount(a("open_day"), w, a("opens")),
-        "unique_opened": _bincount(a("open_day"), w),
-        "replies": _bincount(a("reply_day"), w, a("replies")) + _bincount(a("auto_day"), w),
-        "unique_replies": _bincount(a("reply_day"), w) + _bincount(a("auto_day"), w),
-        "replies_automatic": _bincount(a("auto_day"), w),
-        "unique_replies_automatic": _bincount(a("auto_day"), w),
-        "clicks": _bincount(a("click_day"), w, a("clicks")),
-        "unique_clicks": _bincount(a("click_day"), w),
-        "opportunities": _bincount(a("opp_day"), w),
-        "unique_opportunities": _bincount(a("opp_day"), w),
-        "bounced": _bincount(np.where(a("bounce"), day, -1), w),
+        "new_leads_contacted": count(np.where(a("first"), day, -1)),
+        "opened": count(a("open_day"), a("opens")),
+        "unique_opened": count(a("open_day")),
+        "replies": count(a("reply_day"), a("replies")) + count(a("auto_day")),
+        "unique_replies": count(a("reply_day")) + count(a("auto_day")),
+        "replies_automatic": count(a("auto_day")),
+        "unique_replies_automatic": count(a("auto_day")),
+        "clicks": count(a("click_day"), a("clicks")),
+        "unique_clicks": count(a("click_day")),
+        "opportunities": count(a("opp_day")),
+        "unique_opportunities": count(a("opp_day")),
+        "bounced": count(np.where(a("bounce"), day, -1)),
     }
 
 
 def daily(sends: pl.DataFrame, w: _Days, dates: list[str]) -> list[dict[str, Any]]:
     """One row per day of the window (``dates[i]`` names day ``w[0] + i``), zeros included."""
-    cols = _day_columns(sends, w)
+    cols = {k: v[0] for k, v in _day_columns(sends, w).items()}
     return [{"date": dates[i], **{k: int(cols[k][i]) for k in DAILY_FIELDS}}
             for i in range(w[1] - w[0] + 1)]
 
@@ -171,14 +182,18 @@ ACCOUNT_FIELDS = ("sent", "bounced", "contacted", "new_leads_contacted", "opened
 def account_daily(sends: pl.DataFrame, w: _Days, dates: list[str],
                   emails: dict[int, str]) -> list[dict[str, Any]]:
     """One row per (account, day of the window) for the accounts in ``emails``."""
+    if not emails:
+        return []
+    acct = sends["acct"].to_numpy().astype(np.int64)
+    rank = np.full(max(int(acct.max(initial=0)), *emails) + 1, -1, dtype=np.int64)
+    rank[list(emails)] = np.arange(len(emails))
+    cols = _day_columns(sends, w, rank[acct], len(emails))
     out: list[dict[str, Any]] = []
-    parts = sends.filter(pl.col("acct").is_in(list(emails))).partition_by("acct", as_dict=True)
-    empty = sends.clear()
-    for acct, email in emails.items():
-        cols = _day_columns(parts.get((acct,), empty), w)
+    for n, email in enumerate(emails.values()):
+        mine = {k: cols[k][n].tolist() for k in ACCOUNT_FIELDS}
         for i in range(w[1] - w[0] + 1):
             row: dict[str, Any] = {"date": dates[i], "email_account": email}
-            row.update({k: int(cols[k][i]) for k in ACCOUNT_FIELDS})
+            row.update({k: mine[k][i] for k in ACCOUNT_FIELDS})
             out.append(row)
     return out
 

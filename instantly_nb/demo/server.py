@@ -57,6 +57,7 @@ __all__ = ["DemoServer", "make_app"]
 SIZE_LIMITED = {"accounts.analytics_daily"}  # too many items -> 413 (checked by the handler)
 MAX_BODY_BYTES = 1 << 20  # request bodies above 1 MiB are refused
 MAX_BODY_DEPTH = 32  # objects/arrays nested deeper than this are refused
+INLINE_BELOW = 0.02  # handlers faster than this (seconds) run on the event loop
 log = logging.getLogger("instantly_nb.demo")
 
 
@@ -84,10 +85,17 @@ class _Keys:
         self.size, self.today = size, resolve_today(today)
         self.extra = extra
         self._lock = threading.Lock()
+        self._built: dict[str, Workspace] = {}
 
     def workspace(self, key: str) -> Workspace:
         with self._lock:
-            return build_workspace(self.seeds[key], self.size, self.today, self.names[key])
+            found = self._built[key] = build_workspace(self.seeds[key], self.size, self.today,
+                                                       self.names[key])
+            return found
+
+    def built(self, key: str) -> Workspace | None:
+        """The workspace of ``key`` when it is built already (no waiting)."""
+        return self._built.get(key)
 
     def from_header(self, request: Request) -> str | None:
         header = request.headers.get("authorization", "")
@@ -187,9 +195,31 @@ def _answer(result: Any, mutation: str | None) -> Response:
     return Response(data, media_type="application/json")
 
 
+class _Timing:
+    """Where one endpoint's handler runs: on the event loop when it answered within
+    :data:`INLINE_BELOW` seconds last time (a thread hop costs more than such a handler), in a
+    worker thread otherwise (the first call, slow analytics), so a slow handler never holds up
+    the other requests twice in a row."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+
+    def _timed(self, handler: Handler, workspace: Workspace, call: Call) -> Any:
+        start = time.perf_counter()
+        result = handler(workspace, call)
+        self.last = time.perf_counter() - start
+        return result
+
+    async def run(self, handler: Handler, workspace: Workspace, call: Call) -> Any:
+        if self.last is not None and self.last < INLINE_BELOW:
+            return self._timed(handler, workspace, call)
+        return await run_in_threadpool(self._timed, handler, workspace, call)
+
+
 def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
            injector: FaultInjector, quirks: Quirks) -> Route:
     endpoint = ENDPOINTS[name]
+    timing = _Timing()
 
     async def serve(request: Request) -> Response:
         if blocked(quirks, request.headers):
@@ -215,8 +245,10 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
             call = Call(endpoint, dict(request.path_params), list(request.query_params.multi_items()),
                         await _body(request, endpoint), injector.faults)
             call.validate(skip_max_items=name in SIZE_LIMITED)
-            workspace = await run_in_threadpool(keys.workspace, key)
-            result = await run_in_threadpool(handler, workspace, call)
+            workspace = keys.built(key)
+            if workspace is None:  # built once, off the event loop
+                workspace = await run_in_threadpool(keys.workspace, key)
+            result = await timing.run(handler, workspace, call)
             result = quirks.answer(workspace, name, call, result)
         except ApiError as exc:
             return _error(exc.status, exc.message, exc.headers)
