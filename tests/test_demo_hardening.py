@@ -1,4 +1,5 @@
-"""The demo server against hostile input: its own key only, 400 for bodies it cannot take, never a
+"""The demo server against hostile input: its own key only, 400 for bodies it cannot take, 413
+for bodies over the limit (as the live API), path parameters holding an encoded ``/``, never a
 traceback -- over real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pytest
 
 from instantly_nb.demo import DEMO_KEY, DEMO_KEYS, DemoServer, Limits
 from instantly_nb.demo.server import MAX_BODY_BYTES
+from instantly_nb.guard import encode_segment
 
 OWN_KEY = "my-own-demo-secret-0001"
 LEADS = "/api/v2/leads/list"
@@ -60,10 +62,18 @@ def test_bodies_it_cannot_take_answer_400_without_a_traceback(server, caplog, bo
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 
-def test_an_oversized_body_is_refused_quickly(server):
+def _is_413(answer: httpx.Response) -> bool:
+    envelope = answer.json()
+    return (answer.status_code == 413 and envelope["statusCode"] == 413
+            and envelope["error"] == "Payload Too Large" and "too large" in envelope["message"])
+
+
+def test_an_oversized_body_is_refused_quickly_with_413(server):
     t0 = time.perf_counter()
     answer = _post(server, b'{"search": "' + b"x" * (MAX_BODY_BYTES + 10) + b'"}')
-    assert answer.status_code == 400 and "too large" in answer.json()["message"]
+    assert _is_413(answer)
+    just_under = _post(server, b'{"search": "' + b"x" * (MAX_BODY_BYTES - 100) + b'"}')
+    assert just_under.status_code == 200 and just_under.json()["items"] == []
 
     def chunks():  # no Content-Length: refused as soon as the stream passes the limit
         for _ in range(50):
@@ -71,7 +81,7 @@ def test_an_oversized_body_is_refused_quickly(server):
 
     streamed = httpx.post(server.url + LEADS, content=chunks(), timeout=30,
                           headers={"Authorization": f"Bearer {OWN_KEY}"})
-    assert streamed.status_code == 400 and "too large" in streamed.json()["message"]
+    assert _is_413(streamed)
     assert time.perf_counter() - t0 < 10
 
 
@@ -87,3 +97,19 @@ def test_non_finite_numbers_in_the_query_answer_400(server, caplog, query):
 def test_a_valid_body_still_works(server):
     answer = _post(server, b'{"limit": 5}')
     assert answer.status_code == 200 and len(answer.json()["items"]) == 5
+
+
+@pytest.mark.parametrize("address", ["first/last@example.com", "a/b/c@example.org"])
+def test_an_address_with_an_encoded_slash_is_one_path_parameter(server, address):
+    headers = {"Authorization": f"Bearer {OWN_KEY}"}
+    path = "/api/v2/email-verification/" + encode_segment(address)
+    assert "%2F" in path
+    for sent in (path, path.replace("%2F", "%2f")):
+        answer = httpx.get(server.url + sent, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["email"] == address
+    unknown = httpx.get(server.url + "/api/v2/accounts/" + encode_segment(address), headers=headers)
+    assert unknown.status_code == 404 and unknown.json()["message"] == "Account not found"
+    twice = httpx.get(server.url + "/api/v2/email-verification/a%252Fb@example.com",
+                      headers=headers)
+    assert twice.json()["email"] == "a%2Fb@example.com"  # decoded once, like any parameter

@@ -31,6 +31,7 @@ __all__ = ["Layout", "LeadContext", "Leads", "layout_leads"]
 
 NONE = -1
 NO_INTEREST = 99
+MAX_EMAIL_LENGTH = 254  # an e-mail address is at most 254 characters long
 VERIFICATION_CODES = np.array([1, 1, 1, 1, 1, 1, -1, -2, -3, 11], dtype=np.int8)
 ESP_CODES = np.array([1, 1, 1, 2, 2, 999, 3, 9], dtype=np.int16)
 
@@ -219,6 +220,8 @@ class Leads:
     def matches(self, text: str) -> np.ndarray:
         """Boolean mask of leads whose e-mail, name or company contains ``text``."""
         needle = text.strip().lower()
+        if len(needle) > MAX_EMAIL_LENGTH:  # longer than any e-mail or name: nothing contains it
+            return np.zeros(self.n, dtype=bool)
         mask = self.emails().str.to_lowercase().str.contains(needle, literal=True).to_numpy()
         names = np.array([f"{_ascii(f)} {_ascii(lt)}" for f in FIRST_NAMES for lt in LAST_NAMES])
         name_hit = np.char.find(names, needle) >= 0

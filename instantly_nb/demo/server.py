@@ -5,10 +5,10 @@ Per request: (live quirks: the firewall's 403) -> bearer auth (401) -> rate limi
 parameter validation (400) -> the endpoint's handler (404 for unknown ids). Paths of write
 operations answer 405 (a read exists on the same path) or 404, as do unknown paths.
 
-Hostile input gets a 400 with the API's error envelope, never a traceback: bodies larger than
-:data:`MAX_BODY_BYTES` (refused from ``Content-Length`` before reading, or as soon as the
-stream passes the limit), bodies that are not JSON objects, nested deeper than
-:data:`MAX_BODY_DEPTH`, or holding ``NaN``/``Infinity`` or numbers beyond a float (``1e400``).
+Hostile input gets the API's error envelope, never a traceback: bodies larger than
+:data:`MAX_BODY_BYTES` answer 413, malformed ones 400 (see :mod:`instantly_nb.demo.bodies`).
+A path parameter may hold an encoded ``/`` (``%2F``, as in an e-mail address ``a/b@x.com``): it
+is matched as part of its segment and handed to the handler decoded.
 An unexpected failure answers 500 with a short message and logs one line. When the server is
 given its own key (``--key``), only that key is accepted.
 """
@@ -18,23 +18,27 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
+import re
 import socket
 import threading
 import time
 from dataclasses import replace
 from typing import Any
+from urllib.parse import unquote
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..endpoints import ENDPOINTS
 from ..spec import Endpoint
+from .bodies import MAX_BODY_BYTES, MAX_BODY_DEPTH, parse_body, read_limited
 from .config import (
     DEMO_KEY,
     DEMO_KEY_NAMES,
@@ -52,11 +56,11 @@ from .ratelimit import RateLimiter
 from .registry import Handler, handlers
 from .workspace import Workspace, build_workspace, resolve_today
 
-__all__ = ["DemoServer", "make_app"]
+__all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "DemoServer", "make_app", "parse_body"]
 
 SIZE_LIMITED = {"accounts.analytics_daily"}  # too many items -> 413 (checked by the handler)
-MAX_BODY_BYTES = 1 << 20  # request bodies above 1 MiB are refused
-MAX_BODY_DEPTH = 32  # objects/arrays nested deeper than this are refused
+SLASH = "\ue000"  # stands for an encoded "/" inside a path segment while routing
+_ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
 INLINE_BELOW = 0.02  # handlers faster than this (seconds) run on the event loop
 log = logging.getLogger("instantly_nb.demo")
 
@@ -124,63 +128,10 @@ def _auth_error(request: Request) -> Response:
     return _error(401, "Invalid API key")
 
 
-async def _read_limited(request: Request) -> bytes:
-    """The request body, refused (400) as soon as it is known to exceed MAX_BODY_BYTES."""
-    too_large = ApiError(400, f"Body too large: the limit is {MAX_BODY_BYTES} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise too_large
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number out of range: {text[:40]}")
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _depth(node: Any) -> int:
-    deepest, todo = 0, [(node, 1)]
-    while todo:
-        item, level = todo.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-def parse_body(raw: bytes) -> dict[str, Any]:
-    """A JSON object body, or ApiError(400) saying what is wrong with it."""
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
-    except RecursionError:
-        raise ApiError(400, f"Body is nested too deeply (limit {MAX_BODY_DEPTH} levels)") from None
-    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
-        raise ApiError(400, f"Body is not valid JSON: {str(exc)[:120]}") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Body must be a JSON object")
-    if _depth(body) > MAX_BODY_DEPTH:
-        raise ApiError(400, f"Body is nested too deeply (limit {MAX_BODY_DEPTH} levels)")
-    return body
-
-
 async def _body(request: Request, endpoint: Endpoint) -> dict[str, Any]:
     if endpoint.method != "POST":
         return {}
-    return parse_body(await _read_limited(request))
+    return parse_body(await read_limited(request))
 
 
 def _answer(result: Any, mutation: str | None) -> Response:
@@ -242,7 +193,8 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
         if decision.error_in_200:
             return _json(200, {"error": decision.error_in_200})
         try:
-            call = Call(endpoint, dict(request.path_params), list(request.query_params.multi_items()),
+            path = {k: str(v).replace(SLASH, "/") for k, v in request.path_params.items()}
+            call = Call(endpoint, path, list(request.query_params.multi_items()),
                         await _body(request, endpoint), injector.faults)
             call.validate(skip_max_items=name in SIZE_LIMITED)
             workspace = keys.built(key)
@@ -278,7 +230,27 @@ def make_app(keys: _Keys, limiter: RateLimiter, injector: FaultInjector,
         text = {404: "Route not found", 405: "Method not allowed: the demo API is read-only"}
         return _error(status, text.get(status, "Error"))
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error},
+                     middleware=[Middleware(_EncodedSlashes)])
+
+
+class _EncodedSlashes:
+    """Route a path whose segments hold an encoded ``/`` (``%2F``) by its segments.
+
+    The ASGI server decodes ``%2F`` into ``/`` before routing, which would split one path
+    parameter (an e-mail address ``a/b@x.com``) into two segments and miss every route. Such a
+    path is routed with :data:`SLASH` standing for each encoded slash; ``serve`` turns it back.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") if scope.get("type") == "http" else None
+        if raw and b"%2f" in raw.lower():
+            text = raw.split(b"?", 1)[0].decode("latin-1")
+            scope = {**scope, "path": unquote(_ENCODED_SLASH.sub(SLASH, text))}
+        await self.app(scope, receive, send)
 
 
 class DemoServer:
