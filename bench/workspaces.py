@@ -46,6 +46,7 @@ class Options:
     counts: tuple[int, ...] = (1, 5, 20)
     days: int = 90
     workers: int = 32
+    at_once: int = 4
     notes: list[str] = field(default_factory=list)
 
 
@@ -71,6 +72,7 @@ def child(argv: Sequence[str]) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--workers", type=int, default=32)
+    p.add_argument("--at-once", type=int, default=4)
     args = p.parse_args(argv)
     import polars as pl
 
@@ -84,7 +86,8 @@ def child(argv: Sequence[str]) -> int:
     rest = _rss_mb()
     t0, cpu0 = time.perf_counter(), time.process_time()
     with ws:
-        summary = ws.pull(args.out, days=args.days, workers=args.workers, progress=False)
+        summary = ws.pull(args.out, days=args.days, workers=args.workers, at_once=args.at_once,
+                          progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     leads = open_dataset(args.out)["leads.list"].select(pl.len()).collect().item()
@@ -97,12 +100,13 @@ def child(argv: Sequence[str]) -> int:
 
 def _measure(server: ServerProcess, keys: list[str], out: Path, opts: Options) -> dict[str, Any]:
     before = server.stats()
+    load0 = os.getloadavg()[0]
     cpu0 = _cpu_seconds(server._proc.pid) if server._proc else 0.0  # our own child's counters
     env = {**os.environ, "PYTHONPATH": str(ROOT), "INSTANTLY_NB_PROGRESS": "0"}
     proc = subprocess.run(
         [sys.executable, "-m", "bench.workspaces", "--child", "--url", server.url,
          "--keys", ",".join(keys), "--pacing", json.dumps(server.pacing), "--out", str(out),
-         "--days", str(opts.days), "--workers", str(opts.workers)],
+         "--days", str(opts.days), "--workers", str(opts.workers), "--at-once", str(opts.at_once)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"the measured pull failed:\n{proc.stderr[-3000:]}")
@@ -113,6 +117,7 @@ def _measure(server: ServerProcess, keys: list[str], out: Path, opts: Options) -
     result["emails_requests"] = (after["by_endpoint"].get("emails.list", 0)
                                  - before["by_endpoint"].get("emails.list", 0))
     result["server_cpu"] = (_cpu_seconds(server._proc.pid) if server._proc else 0.0) - cpu0
+    result["load"] = (load0, os.getloadavg()[0])  # 1-minute load average before and after
     return result
 
 
@@ -148,7 +153,9 @@ def run(opts: Options) -> list[Row]:
             results[n] = _measure(server, keys, Path(tmp) / f"n{n}", opts)
             r = results[n]
             print(f"[workspaces] N={n}: {r['wall']:.1f} s, {r['server_requests']} requests, "
-                  f"peak {r['peak_mb']:.0f} MB", flush=True)
+                  f"peak {r['peak_mb']:.0f} MB, CPU client {r['cpu']:.0f} s server "
+                  f"{r['server_cpu']:.0f} s, load average {r['load'][0]:.1f} -> "
+                  f"{r['load'][1]:.1f}", flush=True)
     return _rows(results, opts, limit)
 
 
@@ -168,7 +175,8 @@ def _rows(results: dict[int, dict[str, Any]], opts: Options, limit: int) -> list
             f"<= {WALL_TARGET:g}x wall" if n > 1 else "",
             (wall_ratio <= WALL_TARGET and ok) if n > 1 else ok,
             f"{r['server_requests'] / r['wall']:.0f} req/s aggregate; floor {floor:.0f} s; "
-            f"bound: {bound}; 429s {r['refused']}; all ok: {ok}"))
+            f"bound: {bound}; 429s {r['refused']}; all ok: {ok}; load average "
+            f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}"))
         rows.append(Row(
             "6", f"peak memory, {n} workspace{'s' if n > 1 else ''}", None, None,
             "1 workspace" if n > 1 else "", mem_ratio if n > 1 else None,
@@ -194,7 +202,8 @@ def record(path: Path, rows: list[Row], opts: Options) -> None:
         f"Run of {info['date']} on {info['cpu']} ({info['cores']} cores, {info['memory_gb']} GB).",
         f"Each workspace: demo `{cfg.size}`, its own key and limits ({cfg.per_second}/s, "
         f"{cfg.per_minute}/min, GET /emails {cfg.emails_per_minute}/min), latency "
-        f"{cfg.latency_ms:g}+U(0,{cfg.jitter_ms:g}) ms; one pool of {opts.workers} for all.",
+        f"{cfg.latency_ms:g}+U(0,{cfg.jitter_ms:g}) ms; one pool of {opts.workers} for all, "
+        f"{opts.at_once} workspaces in flight at once.",
         "", render(rows), "", *[f"- {n}" for n in opts.notes], END])
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     if BEGIN not in text:
@@ -215,11 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=float, default=125.0)
     p.add_argument("--jitter-ms", type=float, default=50.0)
     p.add_argument("--days", type=int, default=90)
+    p.add_argument("--at-once", type=int, default=4, help="workspaces in flight at once")
     p.add_argument("--record", action="store_true")
     args = p.parse_args(argv)
     opts = Options(server=replace(Options().server, size=args.size, latency_ms=args.latency_ms,
                                   jitter_ms=args.jitter_ms, emails_per_minute=args.emails_per_minute),
-                   counts=tuple(int(c) for c in args.counts.split(",")), days=args.days)
+                   counts=tuple(int(c) for c in args.counts.split(",")), days=args.days,
+                   at_once=args.at_once)
     rows = run(opts)
     print(render(rows))
     for note in opts.notes:

@@ -44,6 +44,9 @@ PARTITION = "workspace"
 EXTRA = "_extra"
 STAGING = ".staging"
 META_TABLES = ("_workspaces", "_pull_steps")
+#: A table's rows are held until this many bytes (in memory), then written out as a part file:
+#: the bound on what a large listing holds, and parts of a size engines read well.
+PART_BYTES = 4 * 2**20
 
 
 def table_schema(name: str, fanout: Sequence[str] = ()) -> dict[str, pl.DataType]:
@@ -82,15 +85,24 @@ def _safe(part: str) -> str:
 
 
 class DatasetWriter:
-    """Writes one workspace's tables into a staging folder; :meth:`commit` puts them in place."""
+    """Writes one workspace's tables into a staging folder; :meth:`commit` puts them in place.
 
-    def __init__(self, root: str | os.PathLike[str], workspace_id: str) -> None:
+    A table is written as :meth:`begin`, any number of :meth:`add` (rows held up to
+    ``part_bytes``, then written out as a part file) and :meth:`finish`; :meth:`write` does
+    all three for a frame fetched whole.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], workspace_id: str, *,
+                 part_bytes: int = PART_BYTES) -> None:
         self.root = Path(root)
         self.workspace_id = _safe(workspace_id)
         self.staging = self.root / STAGING / f"{self.workspace_id}-{uuid.uuid4().hex[:8]}"
         self._parts: dict[str, int] = {}
         self._schemas: dict[str, dict[str, pl.DataType]] = {}
         self.rows: dict[str, int] = {}
+        self.part_bytes = part_bytes
+        self._held: dict[str, list[pl.DataFrame]] = {}
+        self._held_bytes: dict[str, int] = {}
         self._lock = threading.Lock()  # the chains of one listing add parts side by side
 
     def _folder(self, name: str) -> Path:
@@ -102,43 +114,51 @@ class DatasetWriter:
         self._folder(name).mkdir(parents=True, exist_ok=True)
         self._parts[name] = 0
         self._schemas[name] = dict(schema)
+        self._held[name] = []
+        self._held_bytes[name] = 0
         self.rows[name] = 0
 
-    def add(self, name: str, frame: pl.DataFrame, *, empty: bool = False) -> None:
-        """Append ``frame`` (conformed to the table's fixed columns) as the next part file;
-        a frame without rows only when ``empty`` (its file fixes the columns). Thread-safe."""
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        """Append ``frame`` (conformed to the table's fixed columns) to the table: held until
+        ``part_bytes`` are held, then written out as the next part file. Thread-safe (the
+        chains of one listing add side by side)."""
         part = conform(frame, self._schemas[name])
-        if part.height == 0 and not empty:
+        if part.height == 0:
             return
         with self._lock:
-            n = self._parts[name]
-            self._parts[name] = n + 1
-        part.write_parquet(self._folder(name) / f"part-{n:05d}.parquet")
-        with self._lock:
+            self._held[name].append(part)
+            self._held_bytes[name] += part.estimated_size()
             self.rows[name] += part.height
+            if self._held_bytes[name] < self.part_bytes:
+                return
+            held, n = self._take(name)
+        self._write_part(name, n, held)
+
+    def _take(self, name: str) -> tuple[list[pl.DataFrame], int]:
+        held, self._held[name], self._held_bytes[name] = self._held[name], [], 0
+        n = self._parts[name]
+        self._parts[name] = n + 1
+        return held, n
+
+    def _write_part(self, name: str, n: int, held: list[pl.DataFrame]) -> None:
+        frame = pl.concat(held, how="vertical", rechunk=False) if held else \
+            pl.DataFrame(schema=self._schemas[name])  # a zero-row file fixes the columns
+        frame.write_parquet(self._folder(name) / f"part-{n:05d}.parquet")
 
     def finish(self, name: str) -> None:
-        """End table ``name``: a table that got no rows gets one zero-row file (its columns)."""
-        if self._parts[name] == 0:
-            self.add(name, pl.DataFrame(schema=self._schemas[name]), empty=True)
+        """Write out what is held of table ``name`` (a table without rows gets one zero-row
+        file, so its columns are known)."""
+        with self._lock:
+            if not self._held[name] and self._parts[name] > 0:
+                return
+            held, n = self._take(name)
+        self._write_part(name, n, held)
 
     def write(self, name: str, frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> None:
         """Table ``name`` as one part file (a zero-row file still fixes the columns)."""
         self.begin(name, schema)
-        self.add(name, frame, empty=True)
-
-    def compact(self, name: str) -> None:
-        """Merge the table's part files into one, streamed (never the whole table in memory)."""
-        folder = self._folder(name)
-        parts = sorted(folder.glob("part-*.parquet"))
-        if len(parts) < 2:
-            return
-        merged = folder / ".merged.parquet"
-        pl.scan_parquet([str(p) for p in parts]).sink_parquet(merged)
-        for part in parts:
-            part.unlink()
-        os.replace(merged, folder / "part-00000.parquet")
-        self._parts[name] = 1
+        self.add(name, frame)
+        self.finish(name)
 
     def drop(self, name: str) -> None:
         """Forget table ``name`` (a failed fetch): its previous partition stays in the dataset."""

@@ -56,6 +56,8 @@ FIRST = {"emails.list": 0, "campaigns.list": 1, "lead_lists.list": 1, LEADS: 2} 
 KEEP = {"accounts.list", "campaigns.list", "subsequences.list", "lead_lists.list",
         "inbox_placement_tests.list"}  # frames later steps take ids from
 
+AT_ONCE = 4  # workspaces in flight at once (see pull_all)
+
 SUMMARY_SCHEMA = {"workspace": pl.String, "name": pl.String, "workspace_id": pl.String,
                   "status": pl.String, "endpoints": pl.Int64, "failed": pl.Int64, "rows": pl.Int64,
                   "requests": pl.Int64, "seconds": pl.Float64}
@@ -71,7 +73,7 @@ class _Job:
     name: str
     client: Client
     pending: list[Step]
-    started: float = field(default_factory=time.perf_counter)
+    started: float | None = None
     finished: float | None = None
     workspace_id: str | None = None
     writer: DatasetWriter | None = None
@@ -176,6 +178,7 @@ def pull_all(
     per_workspace: int = 4,
     batch_pages: int = 5,
     fanout: int = 4,
+    at_once: int = AT_ONCE,
     progress: bool | None = None,
 ) -> pl.DataFrame:
     """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.
@@ -197,6 +200,10 @@ def pull_all(
     fanout : int
         Requests of one fetch in flight at once (a client's fan-out pool during the pull), so
         at most ``workers * fanout`` requests are in flight over all workspaces.
+    at_once : int
+        Workspaces in flight at once; the next starts when one is done. Memory grows with
+        this number, not with the number of workspaces (each in flight holds its walks' pages
+        and its fetches' frames), and a few in flight already keep the machine's cores busy.
     progress : bool, optional
         One progress line per workspace (by default when the output is interactive).
 
@@ -226,7 +233,7 @@ def pull_all(
             job.bar = tqdm(total=len(steps), desc=job.name[:24].ljust(24), unit="endpoint",
                            position=i, leave=True)
     try:
-        _drive(jobs, folder, start, end, workers, per_workspace, batch_pages)
+        _drive(jobs, folder, start, end, workers, per_workspace, batch_pages, max(1, at_once))
     finally:
         for job in jobs:
             job.client.progress, job.client.max_workers = saved[job.wid]
@@ -246,8 +253,9 @@ def _steps(only: list[str] | None) -> list[Step]:
 
 
 def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: int,
-           per_workspace: int, batch: int) -> None:
-    """The one scheduler: ready steps of every workspace, in turn, on one bounded pool."""
+           per_workspace: int, batch: int, at_once: int) -> None:
+    """The one scheduler: ready steps of the workspaces in flight, in turn, on one bounded
+    pool; a workspace starts when one of the ``at_once`` in flight is done."""
     lock = threading.Lock()
     running: dict[Future[None], tuple[_Job, Step | None]] = {}
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inb-ws") as pool:
@@ -256,8 +264,16 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
             job.running += 1
             running[pool.submit(contextvars.copy_context().run, fn)] = (job, step)
 
-        for job in jobs:
-            submit(job, None, lambda j=job: _start(j, out))  # type: ignore[misc]
+        waiting = list(jobs)
+
+        def start_more() -> None:  # at most ``at_once`` workspaces started and not closed
+            while waiting and sum(j.started is not None and j.finished is None
+                                  for j in jobs) < at_once:
+                job = waiting.pop(0)
+                job.started = time.perf_counter()
+                submit(job, None, lambda j=job: _start(j, out))  # type: ignore[misc]
+
+        start_more()
         while running:
             _fill(jobs, running, submit, workers, per_workspace, start, end, batch)
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -268,6 +284,7 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
                     _settle(job, step, fut.exception())
                 if job.running == 0 and (not job.pending or job.error is not None):
                     _close(job, start, end)
+            start_more()
             _fill(jobs, running, submit, workers, per_workspace, start, end, batch)
 
 
@@ -330,5 +347,6 @@ def _summary(jobs: list[_Job]) -> pl.DataFrame:
                      "status": status, "endpoints": sum(s["status"] == "ok" for s in steps),
                      "failed": len(failed), "rows": sum(s["rows"] or 0 for s in steps),
                      "requests": sum(s["requests"] or 0 for s in job.steps.values()),
-                     "seconds": round((job.finished or time.perf_counter()) - job.started, 3)})
+                     "seconds": round((job.finished or time.perf_counter())
+                                      - (job.started or time.perf_counter()), 3)})
     return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")

@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="size of each demo workspace with --demo --workspaces (default: default)")
     parser.add_argument("--workers", type=int, default=32,
                         help="endpoint fetches in flight at once over all workspaces (default 32)")
+    parser.add_argument("--at-once", type=int, default=None, metavar="N",
+                        help="workspaces pulled at once; the next starts when one is done "
+                             "(default 4; memory grows with N, not with the file's length)")
 
 
 @contextlib.contextmanager
@@ -55,7 +58,8 @@ def open_workspaces(path: str, demo: bool, size: str = "default", today: Any = N
 def pull_workspaces(args: argparse.Namespace) -> int:
     """``instantly-nb pull --workspaces FILE``: every workspace side by side; the exit code."""
     with open_workspaces(args.workspaces, args.demo, args.demo_size, only=args.only) as ws:
-        summary = ws.pull(args.out, days=args.days, workers=args.workers)
+        extra = {"at_once": args.at_once} if getattr(args, "at_once", None) else {}
+        summary = ws.pull(args.out, days=args.days, workers=args.workers, **extra)
     with pl.Config(tbl_rows=1000, tbl_hide_dataframe_shape=True, tbl_width_chars=160,
                    fmt_str_lengths=120):
         print(summary)

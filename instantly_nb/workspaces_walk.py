@@ -3,22 +3,22 @@
 ``leads.list`` is walked as a single :class:`~instantly_nb.Client` walks it
 (:mod:`instantly_nb.leadwalk`): one cursor chain per campaign, one per lead list and one for the
 leads in neither, side by side on the workspace's fan-out pool under its one throttle, so a
-workspace's time is no longer one 500-page chain. Every chain shapes and writes a part file every
-``batch_pages`` pages (the fast byte reader of :mod:`instantly_nb.rawpages` where it applies), so
-at most ``batch_pages`` pages per chain are held at any time.
+workspace's time is no longer one 500-page chain. Every chain shapes its pages every
+``batch_pages`` pages (the fast byte reader of :mod:`instantly_nb.rawpages` where it applies)
+and hands the rows to the :class:`~instantly_nb.dataset.DatasetWriter`, which writes a part file
+whenever it holds ``part_bytes`` of them: at most ``batch_pages`` pages per chain and one part's
+rows per listing are held at any time, whatever the size of the workspace, and no merge of the
+parts is needed at the end.
 
 Every lead is written exactly once without holding the ids walked so far: a lead in a campaign
 and in a list is listed by both chains, and the list chain drops the leads whose campaign has a
 chain of its own (the rows :func:`instantly_nb.leadwalk.dedupe` would drop after the fact).
 
-Other listings (``emails.list``) are one chain, written out the same way. At the end the parts
-are merged into one file, streamed; at most ``MERGES`` merges run at once in the process, since
-each one's buffers cost memory whatever the number of workspaces pulled.
+Other listings (``emails.list``) are one chain, written out the same way.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -31,11 +31,7 @@ from .paginate import iter_pages
 from .params import prepare
 from .throttle import bulk
 
-__all__ = ["MERGES", "chains", "keep_once", "stream"]
-
-#: Part merges at once in the whole process (each holds a few row groups in flight).
-MERGES = threading.BoundedSemaphore(2)
-
+__all__ = ["chains", "keep_once", "stream"]
 
 def chains(name: str, params: Mapping[str, Any], ids: Callable[[str], Sequence[str]]
            ) -> list[dict[str, Any]]:
@@ -86,8 +82,6 @@ def stream(client: Any, writer: DatasetWriter, name: str, params: Mapping[str, A
     run_parts(one if len(planned) == 1 else one_of_many, planned,
               max_workers=client.max_workers, describe=_describe)
     writer.finish(name)
-    with MERGES:
-        writer.compact(name)
     return writer.rows[name]
 
 

@@ -77,7 +77,7 @@ def test_rows_match_a_direct_fetch_and_large_listings_are_written_in_parts(pulle
         names = ds["campaigns.list"].filter(pl.col("workspace") == ids[wid]).collect()["name"]
         assert all(n.endswith(f"[{wid}]") for n in names) and len(names) == 8
     parts = list((out / "leads.list" / f"workspace={ids['alpha']}").glob("*.parquet"))
-    assert len(parts) == 1  # written out every 2 pages as it went, merged at the end
+    assert len(parts) == 1  # shaped every 2 pages as it went, held up to one part's size
 
 
 def test_schema_is_fixed_per_endpoint_across_workspaces(pulled):
@@ -140,21 +140,64 @@ def test_cli_pulls_a_workspaces_file_on_the_demo(tmp_path, capsys):
     assert "never go in the workspaces file" in capsys.readouterr().err
 
 
-def test_parts_written_during_a_walk_are_merged_into_one_file(tmp_path):
+def test_rows_are_written_out_whenever_a_parts_worth_is_held(tmp_path):
     from instantly_nb.dataset import DatasetWriter, table_schema
 
-    writer = DatasetWriter(tmp_path, "ws-1")
     schema = table_schema("campaigns.analytics")
+    frames = [pl.DataFrame({"campaign_id": [f"c{i}", f"d{i}"], "surprise": [i, i]})
+              for i in range(3)]
+    writer = DatasetWriter(tmp_path, "ws-1", part_bytes=1)  # every batch is a part's worth
     writer.begin("campaigns.analytics", schema)
-    for i in range(3):
-        writer.add("campaigns.analytics", pl.DataFrame({"campaign_id": [f"c{i}", f"d{i}"],
-                                                        "surprise": [i, i]}))
     folder = writer.staging / "campaigns.analytics" / "workspace=ws-1"
+    for i, frame in enumerate(frames):
+        writer.add("campaigns.analytics", frame)
+        assert len(list(folder.glob("*.parquet"))) == i + 1  # written out, not held
+    writer.finish("campaigns.analytics")
     assert len(list(folder.glob("*.parquet"))) == 3
-    writer.compact("campaigns.analytics")
-    assert [p.name for p in folder.glob("*.parquet")] == ["part-00000.parquet"]
     writer.commit()
-    table = open_dataset(tmp_path)["campaigns.analytics"].collect()
-    assert table["campaign_id"].to_list() == ["c0", "d0", "c1", "d1", "c2", "d2"]
-    assert table["_extra"].to_list()[:2] == ['{"surprise":0}'] * 2  # unknown fields kept as JSON
+    table = open_dataset(tmp_path)["campaigns.analytics"].sort("campaign_id").collect()
+    assert table["campaign_id"].to_list() == ["c0", "c1", "c2", "d0", "d1", "d2"]
+    assert table["_extra"].to_list()[:2] == ['{"surprise":0}', '{"surprise":1}']  # kept as JSON
     assert table["workspace"].unique().to_list() == ["ws-1"]
+    held = DatasetWriter(tmp_path / "b", "ws-2")  # default part size: held, one file at the end
+    held.begin("campaigns.analytics", schema)
+    for frame in frames:
+        held.add("campaigns.analytics", frame)
+    folder = held.staging / "campaigns.analytics" / "workspace=ws-2"
+    assert not list(folder.glob("*.parquet"))
+    held.finish("campaigns.analytics")
+    assert len(list(folder.glob("*.parquet"))) == 1 and held.rows["campaigns.analytics"] == 6
+
+
+def test_no_more_workspaces_than_at_once_are_in_flight(server, tmp_path):
+    import threading
+
+    active: dict[str, int] = {}
+    most = [0]
+    lock = threading.Lock()
+
+    def tracked(wid, client):
+        send = client._requester.send
+
+        def one(*args, **kwargs):
+            with lock:
+                active[wid] = active.get(wid, 0) + 1
+                most[0] = max(most[0], sum(1 for n in active.values() if n))
+            try:
+                return send(*args, **kwargs)
+            finally:
+                with lock:
+                    active[wid] -= 1
+
+        client._requester.send = one
+        return client
+
+    keys = {f"w{i}": f"demo-key-w{i}" for i in range(3)}
+    ws = Workspaces({w: tracked(w, c) for w, c in clients(server, keys).items()})
+    with ws:
+        summary = ws.pull(tmp_path, days=14, end=TODAY, only=["leads.list", "campaigns.analytics"],
+                          at_once=1, batch_pages=1)
+    assert summary["status"].to_list() == ["ok"] * 3
+    assert most[0] == 1  # one workspace at a time: the next starts when one is done
+    leads = open_dataset(tmp_path)["leads.list"].group_by("workspace").len().collect()
+    assert leads.height == 3 and leads["len"].min() > 0

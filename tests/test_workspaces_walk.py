@@ -33,7 +33,7 @@ def test_a_lead_in_a_walked_campaign_and_a_list_is_kept_by_the_campaign_chain_on
 
 
 def test_parts_added_by_chains_side_by_side_are_all_kept(tmp_path):
-    writer = DatasetWriter(tmp_path, "ws-1")
+    writer = DatasetWriter(tmp_path, "ws-1", part_bytes=500)  # a part every few batches
     writer.begin("campaigns.analytics", table_schema("campaigns.analytics"))
 
     def chain(k: int) -> None:
@@ -49,7 +49,8 @@ def test_parts_added_by_chains_side_by_side_are_all_kept(tmp_path):
         t.join()
     writer.finish("campaigns.analytics")
     assert writer.rows["campaigns.analytics"] == 40
-    writer.compact("campaigns.analytics")
+    parts = list((writer.staging / "campaigns.analytics").rglob("*.parquet"))
+    assert 1 < len(parts) < 40
     writer.commit()
     ids = open_dataset(tmp_path)["campaigns.analytics"].collect()["campaign_id"]
     assert sorted(ids) == sorted(f"c{k}-{i}" for k in range(4) for i in range(10))
