@@ -127,7 +127,7 @@ class DatasetWriter:
             return
         with self._lock:
             self._held[name].append(part)
-            self._held_bytes[name] += part.estimated_size()
+            self._held_bytes[name] += int(part.estimated_size())
             self.rows[name] += part.height
             if self._held_bytes[name] < self.part_bytes:
                 return
