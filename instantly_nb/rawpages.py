@@ -65,11 +65,12 @@ class RawPage(dict[str, Any]):
     """One answer page read from bytes.
 
     To the paginator it looks like a decoded cursor page (``items`` is a range of the record
-    count when the page was read fast). ``lines`` holds its records as checked JSON lines, or is
-    None when the page takes the ordinary path; ``raw`` keeps the bytes for that path.
+    count when the page was read fast). ``lines`` holds its records as checked JSON lines (one
+    piece per object level), or is None when the page takes the ordinary path; ``raw`` keeps the
+    bytes for that path.
     """
 
-    def __init__(self, raw: bytes, lines: bytes | None, body: Any = None,
+    def __init__(self, raw: bytes, lines: tuple[bytes, ...] | None, body: Any = None,
                  count: int = 0, cursor: str | None = None):
         if lines is not None:
             super().__init__(items=range(count), next_starting_after=cursor)
@@ -104,9 +105,11 @@ _PY: dict[str, Any] = {"str": str, "datetime": str, "date": str, "float": float,
                       Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]}
 
 
-def _struct(name: str, node: dict[str, Any]) -> Any:
-    """A strict record type. A null and a missing key are both left out when written back (the
-    reader and the ordinary path make both a null)."""
+def _struct(name: str, node: dict[str, Any], kinds: dict[tuple[str, ...], Any],
+            path: tuple[str, ...] = ()) -> Any:
+    """A strict record type (``kinds`` gets the type of every object level by its path). A null
+    and a missing key are both left out when written back (the reader and the ordinary path
+    make both a null)."""
     fields: list[tuple[str, Any, Any]] = []
     for key, child in node.items():
         kind: Any
@@ -115,44 +118,58 @@ def _struct(name: str, node: dict[str, Any]) -> Any:
             if kind is None and child.dtype.startswith("list["):
                 kind = list[_PY[child.dtype[5:-1]] | None]  # type: ignore[misc]
         else:
-            kind = _struct(f"{name}_{key}", child)
+            kind = _struct(f"{name}_{key}", child, kinds, (*path, key))
         fields.append((key, kind | None, None))
-    return msgspec.defstruct(name, fields, forbid_unknown_fields=True, omit_defaults=True,
-                             gc=False)
+    kinds[path] = msgspec.defstruct(name, fields, forbid_unknown_fields=True, omit_defaults=True,
+                                    gc=False)
+    return kinds[path]
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The records (path ``()``) or the objects at one path inside them. Each level is written
+    as lines of its own, without its nested objects, and read flat: polars reads nested objects
+    at several times the cost of flat ones."""
+
+    path: tuple[str, ...]
+    fill: Any  # an object of all nulls standing in for a null or missing one (so every record
+    # has a line at every level and the levels line up)
+    nested: tuple[str, ...]  # keys of its objects that are objects (levels of their own)
+    schema: dict[str, pl.DataType]  # its scalar fields as the reader reads them, by key
+    names: dict[str, str]  # key -> column name (``<parent>__<key>``)
 
 
 @dataclass(frozen=True)
 class _Plan:
     decoder: Any  # msgspec.json.Decoder of a whole page, strict
-    encoder: Any  # msgspec.json.Encoder writing the checked records back, one line each
-    paths: tuple[tuple[Field, tuple[str, ...]], ...]  # each declared field's path of keys
-    record: dict[str, pl.DataType]  # the reader's schema of one record
+    encoder: Any  # msgspec.json.Encoder writing the checked objects back, one line each
+    levels: tuple[_Level, ...]  # parents before their children
 
 
 @cache
 def _plan(name: str) -> _Plan | None:
     """How pages of ``name`` are checked and read; None when a field is free-form JSON (only
     the ordinary path turns it into text)."""
-    tree = frames._tree(name)
-    paths: list[tuple[Field, tuple[str, ...]]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> dict[str, pl.DataType]:
-        out: dict[str, pl.DataType] = {}
-        for key, child in node.items():
-            if isinstance(child, Field):
-                paths.append((child, (*path, key)))
-                out[key] = _dtype(child)
-            else:
-                out[key] = pl.Struct(walk(child, (*path, key)))
-        return out
-
-    record = walk(tree, ())
-    if msgspec is None or any(f.dtype in ("json", "list[json]") for f, _ in paths):
+    fields = frames._fields(name)
+    if msgspec is None or any(f.dtype in ("json", "list[json]") for f in fields):
         return None
-    page = msgspec.defstruct("Page", [("items", list[_struct("Record", tree)]),  # type: ignore[misc]
+    kinds: dict[tuple[str, ...], Any] = {}
+    record = _struct("Record", frames._tree(name), kinds)
+    page = msgspec.defstruct("Page", [("items", list[record]),  # type: ignore[valid-type]
                                       ("next_starting_after", str | None, None)],
                              forbid_unknown_fields=True, gc=False)
-    return _Plan(msgspec.json.Decoder(page), msgspec.json.Encoder(), tuple(paths), record)
+    levels: list[_Level] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        schema = {k: _dtype(c) for k, c in node.items() if isinstance(c, Field)}
+        nested = tuple(k for k, c in node.items() if not isinstance(c, Field))
+        levels.append(_Level(path, kinds[path]() if path else None, nested, schema,
+                             {k: "__".join((*path, k)) for k in schema}))
+        for key in nested:
+            walk(node[key], (*path, key))
+
+    walk(frames._tree(name), ())
+    return _Plan(msgspec.json.Decoder(page), msgspec.json.Encoder(), tuple(levels))
 
 
 def _dtype(field: Field) -> pl.DataType:
@@ -168,15 +185,24 @@ def read_page(name: str, raw: bytes) -> RawPage | None:
         page = plan.decoder.decode(raw)
     except msgspec.DecodeError:  # drift (ValidationError) or not JSON at all
         return _decoded(raw)
-    return RawPage(raw, plan.encoder.encode_lines(page.items), count=len(page.items),
+    return RawPage(raw, _lines(plan, page.items), count=len(page.items),
                    cursor=page.next_starting_after)
 
 
-def _column(field: Field, path: tuple[str, ...]) -> pl.Expr:
-    expr = pl.col(path[0])
-    for key in path[1:]:
-        expr = expr.struct.field(key)
-    return expr.alias(field.name)
+def _lines(plan: _Plan, records: list[Any]) -> tuple[bytes, ...]:
+    """Each level's objects of one page as JSON lines (one per record at every level)."""
+    objects: dict[tuple[str, ...], list[Any]] = {(): records}
+    for level in plan.levels[1:]:
+        key, fill = level.path[-1], level.fill
+        objects[level.path] = [getattr(o, key) or fill for o in objects[level.path[:-1]]]
+    out = []
+    for level in plan.levels:
+        group = objects[level.path]
+        for key in level.nested:  # written by its own level (a null is left out)
+            for o in group:
+                setattr(o, key, None)
+        out.append(plan.encoder.encode_lines(group) if level.schema else b"")
+    return tuple(out)
 
 
 def _decoded(raw: bytes) -> RawPage | None:
@@ -216,14 +242,15 @@ def frame(name: str, pages: Sequence[Any]) -> pl.DataFrame:
                                      for p in pages])
 
 
-def _pieces(pages: Sequence[RawPage]) -> Iterator[bytes]:
-    """The record lines of all pages, joined into pieces of about ``_READ_BYTES``."""
+def _pieces(pages: Sequence[RawPage], level: int) -> Iterator[bytes]:
+    """The lines of one level of all pages, joined into pieces of about ``_READ_BYTES``."""
     piece: list[bytes] = []
     size = 0
     for page in pages:
-        if page.lines:
-            piece.append(page.lines)
-            size += len(page.lines)
+        lines = page.lines[level] if page.lines else b""
+        if lines:
+            piece.append(lines)
+            size += len(lines)
         if size >= _READ_BYTES:
             yield b"".join(piece)
             piece, size = [], 0
@@ -235,20 +262,24 @@ def _read(name: str, pages: Sequence[RawPage]) -> pl.DataFrame | None:
     """The frame of checked pages; None when a timestamp does not parse."""
     plan = _plan(name)
     assert plan is not None
-    try:
-        parts = [pl.read_ndjson(io.BytesIO(piece), schema=plan.record) for piece in _pieces(pages)]
-    except pl.exceptions.PolarsError:  # the reader refused what the check let through
-        return None
-    if not parts:
+    count = sum(p.count for p in pages)
+    if count == 0:
         return frames.empty(name)
-    # the reader gives many small chunks: one copy into whole columns makes the rest cheap
-    records = pl.concat(parts, how="vertical", rechunk=True)
-    del parts
-    if records.height != sum(p.count for p in pages):
-        return None
-    wide = records.select(_column(f, path) for f, path in plan.paths)
-    del records
-    return _finish(name, wide)
+    columns: list[pl.DataFrame] = []
+    for i, level in enumerate(plan.levels):
+        if not level.schema:
+            continue
+        try:
+            parts = [pl.read_ndjson(io.BytesIO(piece), schema=level.schema)
+                     for piece in _pieces(pages, i)]
+        except pl.exceptions.PolarsError:  # the reader refused what the check let through
+            return None
+        # the reader gives many small chunks: one copy into whole columns makes the rest cheap
+        read = pl.concat(parts, how="vertical", rechunk=True) if parts else None
+        if read is None or read.height != count:
+            return None
+        columns.append(read.rename(level.names))
+    return _finish(name, pl.concat(columns, how="horizontal"))
 
 
 def _finish(name: str, wide: pl.DataFrame) -> pl.DataFrame | None:

@@ -159,7 +159,7 @@ def test_a_fetch_read_in_several_pieces_gives_the_same_frame(leads, monkeypatch)
     monkeypatch.setattr(rawpages, "_READ_BYTES", 20_000)  # a few pages a piece
     pages = _pages(leads, size=7)
     read = [rawpages.read_page("leads.list", p) for p in pages]
-    assert len(list(rawpages._pieces(read))) > 3
+    assert len(list(rawpages._pieces(read, 0))) > 3
     fast, ordinary, quick = _both(pages)
     assert quick == len(pages) and fast.equals(ordinary)
     assert fast["id"].to_list() == [r["id"] for r in leads]
