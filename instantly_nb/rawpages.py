@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from typing import Annotated, Any
 
 import polars as pl
@@ -44,7 +44,7 @@ try:
 except ImportError:  # pragma: no cover - a dependency; without it every page takes the ordinary path
     msgspec = None  # type: ignore[assignment]
 
-from . import frames
+from . import frames, rawread
 from .coerce import _TIMESTAMP_FORMATS
 from .drift import DERIVED, PHANTOM_ENDPOINTS, STEP_ENDPOINTS
 from .http import check_envelope
@@ -79,6 +79,7 @@ class RawPage(dict[str, Any]):
         else:
             super().__init__()
         self.raw = raw
+        self.batch: Any = None  # see rawread
         self.lines = lines
         self.count = count
         self.body = body
@@ -185,8 +186,10 @@ def read_page(name: str, raw: bytes) -> RawPage | None:
         page = plan.decoder.decode(raw)
     except msgspec.DecodeError:  # drift (ValidationError) or not JSON at all
         return _decoded(raw)
-    return RawPage(raw, _lines(plan, page.items), count=len(page.items),
-                   cursor=page.next_starting_after)
+    lines = _lines(plan, page.items)
+    read = RawPage(raw, lines, count=len(page.items), cursor=page.next_starting_after)
+    rawread.add(read, sum(map(len, lines)), partial(_read_levels, plan))
+    return read
 
 
 def _lines(plan: _Plan, records: list[Any]) -> tuple[bytes, ...]:
@@ -258,27 +261,39 @@ def _pieces(pages: Sequence[RawPage], level: int) -> Iterator[bytes]:
         yield b"".join(piece)
 
 
+def _read_levels(plan: _Plan, pages: Sequence[RawPage]) -> list[pl.DataFrame]:
+    """Each level's columns of ``pages`` (levels without scalar fields left out)."""
+    out = []
+    for i, level in enumerate(plan.levels):
+        if level.schema:
+            parts = [pl.read_ndjson(io.BytesIO(piece), schema=level.schema)
+                     for piece in _pieces(pages, i)]
+            out.append(pl.concat(parts, how="vertical", rechunk=False) if parts
+                       else pl.DataFrame(schema=level.schema))
+    return out
+
+
 def _read(name: str, pages: Sequence[RawPage]) -> pl.DataFrame | None:
-    """The frame of checked pages; None when a timestamp does not parse."""
+    """The frame of checked pages (what was read in the background, the rest now); None when
+    the reader refuses a value or a timestamp does not parse."""
     plan = _plan(name)
     assert plan is not None
     count = sum(p.count for p in pages)
     if count == 0:
         return frames.empty(name)
+    try:
+        runs = [future.result() if future is not None else _read_levels(plan, run)
+                for future, run in rawread.take(pages)]
+    except pl.exceptions.PolarsError:  # the reader refused what the check let through
+        return None
     columns: list[pl.DataFrame] = []
-    for i, level in enumerate(plan.levels):
-        if not level.schema:
-            continue
-        try:
-            parts = [pl.read_ndjson(io.BytesIO(piece), schema=level.schema)
-                     for piece in _pieces(pages, i)]
-        except pl.exceptions.PolarsError:  # the reader refused what the check let through
-            return None
+    for j, level in enumerate(lv for lv in plan.levels if lv.schema):
         # the reader gives many small chunks: one copy into whole columns makes the rest cheap
-        read = pl.concat(parts, how="vertical", rechunk=True) if parts else None
-        if read is None or read.height != count:
+        read = pl.concat([run[j] for run in runs], how="vertical", rechunk=True)
+        if read.height != count:
             return None
         columns.append(read.rename(level.names))
+    del runs
     return _finish(name, pl.concat(columns, how="horizontal"))
 
 

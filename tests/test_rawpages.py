@@ -163,3 +163,26 @@ def test_a_fetch_read_in_several_pieces_gives_the_same_frame(leads, monkeypatch)
     fast, ordinary, quick = _both(pages)
     assert quick == len(pages) and fast.equals(ordinary)
     assert fast["id"].to_list() == [r["id"] for r in leads]
+
+
+def test_pages_read_in_background_batches_give_the_same_frame(leads, monkeypatch):
+    from instantly_nb import rawread
+
+    monkeypatch.setattr(rawread, "BATCH_BYTES", 30_000)  # a few pages a batch
+    pages = _pages(leads, size=9)
+    ordinary = frames.from_bodies("leads.list", [json.loads(p) for p in pages])
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+    batches = {id(r.batch) for r in read if r.batch is not None and r.batch.future is not None}
+    assert len(batches) > 2  # read on the worker while later pages were checked
+    assert rawpages.frame("leads.list", read).equals(ordinary)
+    assert all(r.batch is None for r in read)  # the pages left their batches
+
+    # pages of one fetch split into two frames, or out of order: each frame still right
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+    half = len(read) // 2 + 1
+    first, second = rawpages.frame("leads.list", read[:half]), rawpages.frame("leads.list",
+                                                                              read[half:])
+    assert pl.concat([first, second]).equals(ordinary)
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+    backwards = rawpages.frame("leads.list", read[::-1])
+    assert backwards.equals(frames.from_bodies("leads.list", [json.loads(p) for p in pages[::-1]]))
