@@ -4,8 +4,10 @@ The parent (:class:`ServerProcess`) starts ``python -m bench.server ...`` and ta
 stdin/stdout, one JSON line per exchange:
 
 * the child prints ``{"url", "key", "pacing", "workspace"}`` once it serves;
-* ``stats`` -> ``{"requests", "refused", "by_endpoint"}``: requests that passed authentication,
-  how many of them the rate limiter answered with 429, and a count per endpoint;
+* ``stats`` -> ``{"requests", "refused", "by_endpoint", "cpu_s"}``: requests that passed
+  authentication, how many of them the rate limiter answered with 429, a count per endpoint, and
+  the CPU seconds the server process has used so far (all its threads), so a benchmark can show
+  the simulator's own cost beside the client's;
 * ``quit`` (or end of input) stops it.
 
 The child also stops by itself after ``--max-seconds``, so a crashed parent never leaves a
@@ -187,7 +189,7 @@ def child(argv: list[str] | None = None) -> int:
                 continue
             command = sys.stdin.readline().strip()
             if command == "stats":
-                _say(counting.snapshot())
+                _say({**counting.snapshot(), "cpu_s": round(time.process_time(), 3)})
             elif command in ("quit", ""):
                 break
     finally:

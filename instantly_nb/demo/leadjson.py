@@ -38,9 +38,10 @@ class LeadJson:
         self.leads = leads
         self.org = json_value(leads.plan.org_id)
         self.owner = json_value(ctx.owner_id)
-        self.campaigns = [json_value(c) for c in ctx.campaign_ids]
-        self.lists = [json_value(v) for v in ctx.list_ids]
-        self.subsequences = [json_value(v) for v in ctx.subsequence_ids]
+        # index k + 1: "null" at 0 for k = -1 (none)
+        self.campaigns = ["null", *(json_value(c) for c in ctx.campaign_ids)]
+        self.lists = ["null", *(json_value(v) for v in ctx.list_ids)]
+        self.subsequences = ["null", *(json_value(v) for v in ctx.subsequence_ids)]
         self.steps = [[json_value(s) for s in steps] for steps in ctx.step_ids]
         self.accounts = [json_value(a) for a in ctx.accounts]
         self.first = [json_value(v) for v in FIRST_NAMES]
@@ -49,6 +50,7 @@ class LeadJson:
         self.last_ascii = [str(_q(_ascii(v)))[1:-1] for v in LAST_NAMES]
         self.titles = [json_value(v) for v in JOB_TITLES]
         self._day_text: dict[int, str] = {}
+        self._stamps: dict[int, str] = {}
         self._companies: dict[int, tuple[str, str]] = {}
 
     # -- pieces --------------------------------------------------------------------------------
@@ -63,7 +65,13 @@ class LeadJson:
         """:meth:`Leads.day_stamp` as JSON text (``null`` before day 0)."""
         if day < 0:
             return "null"
-        return f'"{self._day(day)}T{hour:02d}:{minute:02d}:00.000Z"'
+        key = (day << 11) | (hour << 6) | minute  # hour < 32, minute < 64
+        text = self._stamps.get(key)
+        if text is None:
+            text = f'"{self._day(day)}T{hour:02d}:{minute:02d}:00.000Z"'
+            if len(self._stamps) < 200_000:
+                self._stamps[key] = text
+        return text
 
     def _company(self, c: int) -> tuple[str, str]:
         """(escaped company name, escaped domain) of company ``c``, without quotes."""
@@ -115,7 +123,7 @@ class LeadJson:
         return (
             f'{{"id":"{self.leads.lead_id(i)}","timestamp_created":{created},'
             f'"timestamp_updated":{created if last_touch == "null" else last_touch},'
-            f'"organization":{self.org},"campaign":{_pick(self.campaigns, c)},'
+            f'"organization":{self.org},"campaign":{self.campaigns[c + 1]},'
             f'"status":{status},"email":"{email}",'
             f'"personalization":"Loved the recent news about {name}.",'
             f'"website":"https://{domain}","last_name":{last_name},"first_name":{first_name},'
@@ -126,10 +134,10 @@ class LeadJson:
             f'"lastName":{last_name},"companyName":"{name}","jobTitle":{job}}},'
             f'"last_step_from":{_CAMPAIGN if contacted else "null"},"last_step_id":{step_id},'
             f'"last_step_timestamp_executed":{executed},'
-            f'"email_opened_step":{_step(o_step)},"email_opened_variant":{_var(o_var)},'
-            f'"email_replied_step":{_step(r_step)},"email_replied_variant":{_var(r_var)},'
-            f'"email_clicked_step":{_step(k_step)},"email_clicked_variant":{_var(k_var)},'
-            f'"subsequence_id":{_pick(self.subsequences, sub)},'
+            f'"email_opened_step":{_STEPS[o_step + 1]},"email_opened_variant":{_VARS[o_var + 1]},'
+            f'"email_replied_step":{_STEPS[r_step + 1]},"email_replied_variant":{_VARS[r_var + 1]},'
+            f'"email_clicked_step":{_STEPS[k_step + 1]},"email_clicked_variant":{_VARS[k_var + 1]},'
+            f'"subsequence_id":{self.subsequences[sub + 1]},'
             f'"verification_status":{verification},"pl_value_lead":{value_text},'
             f'"timestamp_added_subsequence":{stamp(sub_day - 1, 8, minute)},'
             f'"timestamp_last_contact":{executed},'
@@ -137,7 +145,7 @@ class LeadJson:
             f'"timestamp_last_reply":{stamp(reply_day, 14, minute)},'
             f'"timestamp_last_interest_change":{stamp(interest_day, 15, minute)},'
             f'"timestamp_last_click":{stamp(click_day, 11, minute)},'
-            f'"enrichment_status":{enrichment},"list_id":{_pick(self.lists, lst)},'
+            f'"enrichment_status":{enrichment},"list_id":{self.lists[lst + 1]},'
             f'"last_contacted_from":{sender},"uploaded_by_user":{self.owner},'
             f'"upload_method":"{"api" if i % 3 else "manual"}","assigned_to":null,'
             f'"is_website_visitor":{"true" if visitor else "false"},'
@@ -148,13 +156,6 @@ class LeadJson:
 _CAMPAIGN = '"campaign"'
 
 
-def _pick(values: list[str], k: int) -> str:
-    return values[k] if k >= 0 else "null"
-
-
-def _step(value: int) -> str:
-    return str(value + 1) if value >= 0 else "null"
-
-
-def _var(value: int) -> str:
-    return str(value) if value >= 0 else "null"
+# step and variant columns are int8, -1 meaning none: the text of value v is at v + 1
+_STEPS = ["null", *(str(v + 1) for v in range(128))]
+_VARS = ["null", *(str(v) for v in range(128))]
