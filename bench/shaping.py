@@ -68,8 +68,9 @@ def _decoded(fn: Callable[[list[dict[str, Any]]], Any]) -> Callable[[list[bytes]
 
 
 def _rawpages(pages: list[bytes]) -> Any:
-    """What the client does with the pages of leads.list: read each from its bytes (strictly
-    validated, falling back to from_bodies on drift), then one frame."""
+    """What the client does with the pages of leads.list: check each page's bytes strictly
+    (msgspec; full batches of checked pages are read by polars on a worker thread meanwhile),
+    then one frame (from_bodies of every page when any page drifted)."""
     from instantly_nb import rawpages
 
     with rawpages.gc_paused():

@@ -3,8 +3,11 @@
 A page of ``POST /leads/list`` is ~100 records of ~60 values; a million leads are ~10,000 pages.
 Decoding them with ``json.loads`` builds ~50 million Python objects before :mod:`.frames` turns
 them into columns. Here each page is parsed once by ``msgspec`` (a native JSON decoder) into
-typed records, written back as one line of JSON per record, and polars' own multi-threaded
-NDJSON reader turns the lines of a whole fetch into columns in a few large reads.
+typed records, written back as JSON lines -- one line per record for each object level (the
+record's own scalars, then ``payload``, ``status_summary``... each flat, as polars reads nested
+objects at several times the cost of flat ones) -- and polars' own multi-threaded NDJSON reader
+turns the lines into columns, a batch of pages at a time on a worker thread while the next pages
+are checked (:mod:`.rawread`).
 
 The msgspec parse is also the drift check. It is strict: a key the declared schema does not know
 at any depth (the envelope included), or a value of another JSON type than declared (a string or

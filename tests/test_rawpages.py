@@ -186,3 +186,15 @@ def test_pages_read_in_background_batches_give_the_same_frame(leads, monkeypatch
     read = [rawpages.read_page("leads.list", p) for p in pages]
     backwards = rawpages.frame("leads.list", read[::-1])
     assert backwards.equals(frames.from_bodies("leads.list", [json.loads(p) for p in pages[::-1]]))
+
+
+def test_a_value_the_reader_refuses_sends_the_fetch_the_ordinary_way(leads, monkeypatch):
+    pages = _pages(leads[:30], size=10)
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+
+    def refuse(*args, **kwargs):
+        raise pl.exceptions.ComputeError("cannot parse")
+
+    monkeypatch.setattr(rawpages.pl, "read_ndjson", refuse)
+    built = rawpages.frame("leads.list", read)
+    assert built.equals(frames.from_bodies("leads.list", [json.loads(p) for p in pages]))
