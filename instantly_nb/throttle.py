@@ -282,7 +282,7 @@ class Throttle:
                 self._chain_seen = now
             if seconds is not None:
                 self._bulk.observe(seconds)
-            self._freed.notify_all()
+            self._freed.notify()
 
     @contextmanager
     def slot(self, endpoint: str | None = None) -> Iterator[None]:
