@@ -139,7 +139,8 @@ def measure(method: str, path: Path, timeout_s: float = 900.0) -> dict[str, Any]
     done = subprocess.run([sys.executable, "-m", "bench.shaping", method, str(path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout_s)
     if done.returncode != 0:
-        return {"method": method, "error": done.stderr.strip().splitlines()[-1][:300]}
+        last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        return {"method": method, "error": last[:300]}
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
