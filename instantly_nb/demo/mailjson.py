@@ -15,7 +15,7 @@ import numpy as np
 from .ids import iso_ms, uid_at
 from .leadjson import json_value
 from .leads import NO_INTEREST
-from .unibox import AUTO_TEXT, MANUAL_TEXT, REPLY_TEXTS, Unibox, _escape
+from .unibox import Unibox, _escape, message_text
 
 __all__ = ["MailJson"]
 
@@ -60,14 +60,7 @@ class MailJson:
         lead_email, acct_email = leads.email(lead), self.accounts[acct]
         subject = self._subject(c, sub, step, var, lead)
         interest = int(leads.interest[lead])
-        if kind == 1:
-            text = f"Hi {leads.first_name(lead)}, {subject.lower()} - worth a short call?"
-        elif kind == 3:
-            text, subject = MANUAL_TEXT, f"Re: {subject}"
-        elif auto:
-            text, subject = AUTO_TEXT, f"Automatic reply: {subject}"
-        else:
-            text, subject = REPLY_TEXTS.get(interest, REPLY_TEXTS[-1]), f"Re: {subject}"
+        text, subject = message_text(kind, auto, interest, subject, leads.first_name(lead))
         sender, to = (lead_email, acct_email) if kind == 2 else (acct_email, lead_email)
         stamp = f'"{iso_ms(ts)}"'
         uid = uid_at(ts, self.unibox.plan.seed, "email", pos)  # = unibox.email_id(pos)

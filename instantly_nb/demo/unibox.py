@@ -123,14 +123,7 @@ class Unibox:
         subject = subject.replace("{{firstName}}", leads.first_name(lead)).replace(
             "{{companyName}}", leads.company_name(lead))
         interest = int(leads.interest[lead])
-        if kind == 1:
-            text = f"Hi {leads.first_name(lead)}, {subject.lower()} - worth a short call?"
-        elif kind == 3:
-            text, subject = MANUAL_TEXT, f"Re: {subject}"
-        elif auto:
-            text, subject = AUTO_TEXT, f"Automatic reply: {subject}"
-        else:
-            text, subject = REPLY_TEXTS.get(interest, REPLY_TEXTS[-1]), f"Re: {subject}"
+        text, subject = message_text(kind, auto, interest, subject, leads.first_name(lead))
         sender, to = (lead_email, acct_email) if kind == 2 else (acct_email, lead_email)
         stamp = iso_ms(int(row["ts"]))
         uid = self.email_id(pos)
@@ -156,6 +149,19 @@ class Unibox:
             "from_address_json": [{"address": sender}], "to_address_json": [{"address": to}],
             "cc_address_json": None, "ai_agent_id": None,
         }
+
+
+def message_text(kind: int, auto: bool, interest: int, subject: str,
+                 first_name: str) -> tuple[str, str]:
+    """The body text and subject of one e-mail: the step's own (``kind`` 1), the account's
+    manual answer (3), an automatic reply or the lead's reply by interest (2)."""
+    if kind == 1:
+        return f"Hi {first_name}, {subject.lower()} - worth a short call?", subject
+    if kind == 3:
+        return MANUAL_TEXT, f"Re: {subject}"
+    if auto:
+        return AUTO_TEXT, f"Automatic reply: {subject}"
+    return REPLY_TEXTS.get(interest, REPLY_TEXTS[-1]), f"Re: {subject}"
 
 
 def _escape(text: str) -> str:
