@@ -128,7 +128,8 @@ def _shaping(out: Path, size: str, count: int | None, notes: list[str]) -> list[
                           ("rawpages",), "pages as bytes")
     same = shaping.check(pages)
     notes.append(f"Shaping: rawpages gives the same frame as json.loads + from_bodies on the "
-                 f"first {same.get('rows', 0):,} leads: {same.get('same_frame_raw')}.")
+                 f"first {same.get('rows', 0):,} leads: {same.get('same_frame_raw')}; pages read "
+                 f"by the fast path: {same.get('fast_pages')} of {same.get('pages')}.")
     return rows
 
 

@@ -159,8 +159,15 @@ def _check(path: str, pages: int = 1000) -> dict[str, Any]:
         raw = [line for line, _ in zip(fh, range(pages), strict=False)]
     bodies = [json.loads(p) for p in raw]
     reference = _instantly_nb(bodies)
+    from instantly_nb import rawpages
+
+    read = [rawpages.read_page("leads.list", p) for p in raw]
+    # equal frames prove little when every page fell back to the ordinary path: say how many
+    # pages the fast path read
+    fast = sum(isinstance(p, rawpages.RawPage) and p.fast for p in read)
     return {"method": "check", "same_frame_raw": bool(reference.equals(_rawpages(raw))),
-            "rows": sum(len(b["items"]) for b in bodies)}
+            "rows": sum(len(b["items"]) for b in bodies), "fast_pages": fast,
+            "pages": len(raw)}
 
 
 def check(path: Path, timeout_s: float = 600.0) -> dict[str, Any]:

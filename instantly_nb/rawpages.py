@@ -34,6 +34,7 @@ import gc
 import io
 import json
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ import polars as pl
 
 try:
     import msgspec
-except ImportError:  # pragma: no cover - a dependency; without it every page takes the ordinary path
+except ImportError:  # a dependency; without it every page takes the ordinary path (with a warning)
     msgspec = None  # type: ignore[assignment]
 
 from . import frames, rawread
@@ -155,7 +156,12 @@ def _plan(name: str) -> _Plan | None:
     """How pages of ``name`` are checked and read; None when a field is free-form JSON (only
     the ordinary path turns it into text)."""
     fields = frames._fields(name)
-    if msgspec is None or any(f.dtype in ("json", "list[json]") for f in fields):
+    if msgspec is None:
+        warnings.warn("msgspec is not installed, so large listings are shaped the slow way "
+                      "(several times slower); install it: pip install msgspec",
+                      RuntimeWarning, stacklevel=2)
+        return None
+    if any(f.dtype in ("json", "list[json]") for f in fields):
         return None
     kinds: dict[tuple[str, ...], Any] = {}
     record = _struct("Record", frames._tree(name), kinds)

@@ -198,3 +198,16 @@ def test_a_value_the_reader_refuses_sends_the_fetch_the_ordinary_way(leads, monk
     monkeypatch.setattr(rawpages.pl, "read_ndjson", refuse)
     built = rawpages.frame("leads.list", read)
     assert built.equals(frames.from_bodies("leads.list", [json.loads(p) for p in pages]))
+
+
+def test_without_msgspec_pages_take_the_ordinary_path_with_a_warning(monkeypatch) -> None:
+    from instantly_nb import rawpages
+
+    monkeypatch.setattr(rawpages, "msgspec", None)
+    rawpages._plan.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="pip install msgspec"):
+            page = rawpages.read_page("leads.list", b'{"items": [{"id": "a"}]}')
+    finally:
+        rawpages._plan.cache_clear()
+    assert page is not None and not page.fast and page.decoded() == {"items": [{"id": "a"}]}
