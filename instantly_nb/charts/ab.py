@@ -31,6 +31,8 @@ SUBJECT_CHARS = 38
 #: Panels per chart of :func:`step_variant_pages`: four rows of two fit a printed page at a
 #: readable size (one chart of 26 panels printed at a third of the page width).
 PANELS_PER_PAGE = 8
+#: Rows the chart cannot place in a panel (no step or no variant).
+_UNATTRIBUTED = pl.col("step").is_null() | pl.col("variant").is_null()
 
 
 def _panels(attributed: pl.DataFrame, groups: list[str]) -> pl.DataFrame:
@@ -81,8 +83,7 @@ def step_variants(
     """
     require_columns(tidy, NEEDED, "charts.step_variants")
     groups = _groups(tidy)
-    attributed = tidy.filter(pl.col("step").is_not_null() & pl.col("variant").is_not_null())
-    lost = tidy.filter(pl.col("step").is_null() | pl.col("variant").is_null())
+    attributed, lost = tidy.filter(~_UNATTRIBUTED), tidy.filter(_UNATTRIBUTED)
     metric = str(first_value(tidy, "metric", "reply"))
     rdef = RATES.get(str(metric))
     label = rdef.label if rdef else str(metric)
@@ -154,18 +155,16 @@ def step_variant_pages(
     require_columns(tidy, NEEDED, "charts.step_variants")
     if per_page < 1:
         raise ValueError(f"per_page must be at least 1, got {per_page}")
-    attributed = tidy.filter(pl.col("step").is_not_null() & pl.col("variant").is_not_null())
+    attributed = tidy.filter(~_UNATTRIBUTED)
     panel = _panels(attributed, _shown(_groups(tidy)))["panel"]
     order = sorted(set(panel.to_list()))
     if len(order) <= per_page:
         return [step_variants(tidy, columns=columns, themed=themed)]
     charts = []
     for start in range(0, len(order), per_page):
-        keep = pl.Series(panel.is_in(order[start:start + per_page]))
-        part = attributed.filter(keep)
+        part = attributed.filter(panel.is_in(order[start:start + per_page]))
         if start == 0:
-            part = pl.concat([part, tidy.filter(pl.col("step").is_null()
-                                                | pl.col("variant").is_null())])
+            part = pl.concat([part, tidy.filter(_UNATTRIBUTED)])
         end = min(start + per_page, len(order))
         charts.append(step_variants(part, columns=columns, themed=themed,
                                     part=f" (tests {start + 1}–{end} of {len(order)})"))
