@@ -100,22 +100,68 @@ def test_endpoint_window_holds_and_leaves_other_endpoints_alone():
 
 def test_a_waiting_chain_request_goes_before_fan_out_requests():
     now = {"t": 0.0}
-    slept: list[float] = []
+    granted: list[str] = []
+    fan_out_asleep, chain_queued = threading.Event(), threading.Event()
     throttle = Throttle((RateWindow(10, 1.0),), {}, clock=lambda: now["t"])
 
-    def sleep(seconds: float) -> None:  # while the fan-out request waits, the chain page leaves
-        slept.append(seconds)
+    def sleep(seconds: float) -> None:
+        if threading.current_thread().name == "fan-out" and not fan_out_asleep.is_set():
+            fan_out_asleep.set()  # the fan-out request waits for its slot...
+            chain_queued.wait(5)  # ...while a chain page comes to wait too
         now["t"] += seconds
-        throttle._chains_waiting = 0
 
     throttle._sleep = sleep
-    throttle._chains_waiting = 1  # a cursor-chain page is waiting for a slot
-    with bulk():
-        throttle.acquire("leads.list")
-    assert slept == [0.1]  # the fan-out request gave its slot away once
-    throttle._chains_waiting = 1
-    throttle.acquire("webhook_events.list")  # another chain page is not held back by it
-    assert slept == [0.1, 0.1]  # (only by the even spacing after the previous grant)
+    throttle.acquire("campaigns.list")  # the next slot is 0.1 s away
+
+    def fan_out() -> None:
+        with bulk():
+            throttle.acquire("leads.list")
+        granted.append("fan-out")
+
+    def chain() -> None:
+        throttle.acquire("webhook_events.list")
+        granted.append("chain")
+
+    first = threading.Thread(target=fan_out, name="fan-out")
+    first.start()
+    assert fan_out_asleep.wait(5)
+    second = threading.Thread(target=chain, name="chain")
+    second.start()
+    for _ in range(500):  # until the chain request is queued
+        if throttle._queues[0]:
+            break
+        time.sleep(0.01)
+    chain_queued.set()
+    first.join(5)
+    second.join(5)
+    assert granted == ["chain", "fan-out"]  # the fan-out request, first to wait, went second
+    assert now["t"] == pytest.approx(0.2)  # each at its own evenly spaced slot
+
+
+def test_only_the_head_of_the_queue_watches_the_clock():
+    sleeps = {"n": 0}
+
+    def sleep(seconds: float) -> None:  # real time: every waiting thread would wake at a slot
+        sleeps["n"] += 1
+        time.sleep(seconds)
+
+    throttle = Throttle((RateWindow(200, 1.0),), {}, sleep=sleep)
+    stamps: list[float] = []
+
+    def worker() -> None:
+        for _ in range(10):
+            throttle.acquire("leads.list")
+            stamps.append(time.monotonic())
+
+    pool = [threading.Thread(target=worker) for _ in range(32)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert len(stamps) == 320
+    assert _most_in_any_window(sorted(stamps), 1.0) <= 200
+    # about one sleep a request (the head's), not one per waiting thread and slot (~25 each)
+    assert sleeps["n"] <= 2 * 320
 
 
 # -- the server's count: a request is read somewhere between its grant and its answer ----------
