@@ -2,15 +2,22 @@
 :mod:`instantly_nb.frames`, whose module docstring states the rules).
 
 ``_build`` turns the values of one declared field into a typed polars Series, keeping what
-cannot be converted as text for a ``<column>_raw`` column; ``_infer`` types an unknown field;
+cannot be converted as text for a ``<column>_raw`` column (timestamps and dates stay text there:
+``_parse_times`` reads all of a frame's at once); ``_infer`` types an unknown field;
 ``_parse_time`` reads ISO 8601 dates and timestamps.
+
+Every polars operation on a Series is a query of its own (~0.1-0.2 ms however short the
+column), and polars builds a list column from Python lists one Series per row (~10 us each):
+list columns are built from their flat values (:func:`_series`), and the timestamps of a frame
+are parsed by one query, the careful way only for a column the usual format does not read.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import Any
 
 import polars as pl
@@ -99,20 +106,25 @@ def _coerce(dtype: str, v: Any) -> Any:
     return _CONVERT[dtype](v)
 
 
-def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series]) -> pl.Series:
-    """One declared column from raw values; what cannot be coerced goes to ``raws``."""
+def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series | None]
+           ) -> pl.Series:
+    """One declared column from raw values; what cannot be coerced goes to ``raws``.
+
+    Timestamps and dates come back as text for :func:`_parse_times`; their column gets its
+    place in ``raws`` now (None until a value fails), so ``_raw`` columns keep the field order.
+    """
     if dtype == "json":
         return pl.Series(column, [None if v is None else _dumps(v) for v in vals], pl.String)
     if dtype == "list[json]":
         lists = [None if v is None else [_dumps(x) for x in (v if isinstance(v, list) else [v])]
                  for v in vals]
-        return pl.Series(column, lists, pl.List(pl.String))
-    target = pl.String() if dtype in ("datetime", "date") else polars_dtype(dtype)
+        return _series(column, lists, pl.List(pl.String))
+    target = pl.String() if dtype in _TIMES else polars_dtype(dtype)
     try:
         # polars would read a string as a list of characters: lists must really be lists
         if dtype.startswith("list[") and not set(map(type, vals)) <= {list, _NONE}:
             raise TypeError(column)
-        series = pl.Series(column, vals, target, strict=True)
+        series = _series(column, vals, target)
     except _BUILD_ERRORS:
         good: list[Any] = []
         bad: list[str | None] = []
@@ -124,16 +136,69 @@ def _build(column: str, dtype: str, vals: list[Any], raws: dict[str, pl.Series])
             except _Fail:
                 good.append(None)
                 bad.append(_text(v))
-        series = pl.Series(column, good, target, strict=True)
+        series = _series(column, good, target)
         _add_raw(raws, column, pl.Series(bad, dtype=pl.String))
-    if dtype in ("datetime", "date"):
-        parsed = _parse_time(series, dtype)
-        failed = parsed.is_null() & series.is_not_null() & \
-            ~series.str.strip_chars().str.to_lowercase().is_in(list(NULL_TEXT))
-        if failed.any():
-            _add_raw(raws, column, _where(failed, series))
-        series = parsed
+    if dtype in _TIMES:
+        raws.setdefault(column, None)
     return series
+
+
+_TIMES = ("datetime", "date")
+
+
+def _series(column: str, vals: list[Any], dtype: pl.DataType) -> pl.Series:
+    """``pl.Series(column, vals, dtype, strict=True)``; a list column (every value a list or
+    None) is built from the flat values of its rows, one reshape per list length."""
+    if not isinstance(dtype, pl.List):
+        return pl.Series(column, vals, dtype, strict=True)
+    inner = dtype.inner
+    rows: dict[int, list[int]] = {}
+    for i, v in enumerate(vals):
+        rows.setdefault(-1 if v is None else len(v), []).append(i)
+    parts: list[pl.Series] = []
+    for length, where in rows.items():
+        if length < 0:
+            part = pl.Series([None] * len(where), dtype=dtype)
+        elif length == 0:
+            part = pl.Series([[]], dtype=dtype).gather([0] * len(where))
+        else:
+            flat = pl.Series(list(chain.from_iterable(vals[i] for i in where)), dtype=inner,
+                             strict=True)
+            part = flat.reshape((len(where), length)).cast(dtype)
+        parts.append(part)
+    if len(parts) == 1:
+        return parts[0].alias(column)
+    order = pl.Series([i for where in rows.values() for i in where], dtype=pl.UInt32)
+    return pl.concat(parts).gather(order.arg_sort()).alias(column)
+
+
+def _first_parse(text: pl.Expr, dtype: str) -> pl.Expr:
+    """The usual form of a timestamp (ISO 8601 with ``Z`` or an offset) or a date."""
+    if dtype == "date":
+        return text.str.to_date("%Y-%m-%d", strict=False)
+    return text.str.to_datetime(_TIMESTAMP_FORMATS[0], time_unit="us", time_zone="UTC",
+                                strict=False)
+
+
+def _parse_times(texts: Mapping[str, tuple[pl.Series, str]], parsed: pl.DataFrame,
+                 raws: dict[str, pl.Series | None]) -> dict[str, pl.Series]:
+    """Each text column of ``texts`` (column -> (text, dtype)) as timestamps or dates.
+
+    ``parsed`` holds each column read in the usual form (:func:`_first_parse`, one query for
+    the whole frame). A column where that left a value unread is read the careful way: the
+    other forms, and the text of what no form reads in ``raws``.
+    """
+    out: dict[str, pl.Series] = {}
+    for column, (text, dtype) in texts.items():
+        first = parsed[column]
+        if first.null_count() != text.null_count():
+            first = _parse_time(text, dtype)
+            failed = first.is_null() & text.is_not_null() & \
+                ~text.str.strip_chars().str.to_lowercase().is_in(list(NULL_TEXT))
+            if failed.any():
+                _add_raw(raws, column, _where(failed, text))
+        out[column] = first
+    return out
 
 
 def _parse_time(texts: pl.Series, dtype: str) -> pl.Series:
@@ -160,7 +225,7 @@ def _where(mask: pl.Series, series: pl.Series) -> pl.Series:
     return pl.select(pl.when(mask).then(series)).to_series().alias(series.name)
 
 
-def _add_raw(raws: dict[str, pl.Series], column: str, bad: pl.Series) -> None:
+def _add_raw(raws: dict[str, pl.Series | None], column: str, bad: pl.Series) -> None:
     if bad.null_count() == bad.len():
         return
     old = raws.get(column)

@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-__all__ = ["DERIVED", "add_derived", "clean_rows"]
+__all__ = ["DERIVED", "add_derived", "clean_rows", "derived_exprs"]
 
 log = logging.getLogger("instantly_nb.frames")
 
@@ -74,15 +74,23 @@ def clean_rows(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def add_derived(name: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with the derived columns of ``name`` (see :data:`DERIVED`) after ``after``."""
-    derived = DERIVED.get(name)
-    if not derived:
-        return frame
+def derived_exprs(name: str) -> tuple[tuple[str, ...], list[pl.Expr]] | None:
+    """The columns the derived columns of ``name`` are made of, and the expressions making
+    them (see :data:`DERIVED`); None when it has none."""
+    if not DERIVED.get(name):
+        return None
     step = pl.col("step").cast(pl.String)
     parts = [step.str.extract(_E_STEP, i).cast(pl.Int64) for i in (1, 2, 3, 4)]
-    return frame.with_columns(
+    return ("step",), [
         parts[0].alias("step_subsequence"),
         pl.coalesce(parts[1], parts[3]).alias("step_number"),
         parts[2].alias("step_variant"),
-    )
+    ]
+
+
+def add_derived(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the derived columns of ``name`` (see :data:`DERIVED`)."""
+    derived = derived_exprs(name)
+    if derived is None:
+        return frame
+    return frame.with_columns(derived[1])

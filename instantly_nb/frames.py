@@ -58,15 +58,18 @@ import polars as pl
 from .coerce import (  # noqa: F401 -- the underscored names are shared with fast shaping paths
     _BUILD_ERRORS,
     _NONE,
+    _TIMES,
     _add_raw,
     _build,
+    _first_parse,
     _infer,
     _parse_time,
+    _parse_times,
     _text,
     _where,
     polars_dtype,
 )
-from .drift import DERIVED, add_derived, clean_rows
+from .drift import DERIVED, clean_rows, derived_exprs
 from .endpoint_facts import VIEWS, fields_of
 from .endpoints import ENDPOINTS
 from .errors import ResponseShapeError, UnknownEndpointError
@@ -238,8 +241,9 @@ def _tree(name: str) -> dict[str, Any]:
 # -- frames -----------------------------------------------------------------------------------
 def _walk(node: dict[str, Any], rows: list[dict[str, Any]], prefix: str,
           out: dict[str, pl.Series], extras: dict[str, pl.Series],
-          raws: dict[str, pl.Series]) -> None:
-    """Fill ``out`` with the declared columns under ``node`` and ``extras`` with unknown ones."""
+          raws: dict[str, pl.Series | None], times: dict[str, str]) -> None:
+    """Fill ``out`` with the declared columns under ``node`` and ``extras`` with unknown ones
+    (timestamps and dates as text, named in ``times`` with their dtype)."""
     present = set().union(*rows)
     for key, child in node.items():
         column = prefix + key
@@ -249,6 +253,8 @@ def _walk(node: dict[str, Any], rows: list[dict[str, Any]], prefix: str,
         vals = list(map(dict.get, rows, repeat(key)))
         if isinstance(child, Field):
             out[column] = _build(column, child.dtype, vals, raws)
+            if child.dtype in _TIMES:
+                times[column] = child.dtype
             continue
         kinds = set(map(type, vals)) - {dict, _NONE}
         if kinds:  # drift: something other than an object where an object is declared
@@ -258,17 +264,44 @@ def _walk(node: dict[str, Any], rows: list[dict[str, Any]], prefix: str,
         # without drift every value is a dict or None, and ``or`` is the cheapest test
         nested = [v if isinstance(v, dict) else _EMPTY for v in vals] if kinds else \
             [v or _EMPTY for v in vals]
-        _walk(child, nested, column + "__", out, extras, raws)
+        _walk(child, nested, column + "__", out, extras, raws, times)
     for key in sorted(present - node.keys()):
         extras[prefix + key] = _infer(prefix + key, list(map(dict.get, rows, repeat(key))))
 
 
 def _nulls(child: Field | dict[str, Any], column: str, n: int, out: dict[str, pl.Series]) -> None:
     if isinstance(child, Field):
-        out[column] = pl.repeat(None, n, dtype=polars_dtype(child.dtype), eager=True).alias(column)
+        out[column] = pl.Series(column, [None] * n, polars_dtype(child.dtype))
         return
     for key, grandchild in child.items():
         _nulls(grandchild, f"{column}__{key}", n, out)
+
+
+def _typed(name: str, fields: Sequence[Field], out: dict[str, pl.Series],
+           raws: dict[str, pl.Series | None], times: dict[str, str]) -> dict[str, pl.Series]:
+    """Parse the timestamps and dates of ``out`` in place; return the label and derived
+    columns. One polars query does all of it (each Series operation would be a query)."""
+    used: dict[str, pl.Series] = {}
+    exprs: list[pl.Expr] = []
+    for column, dtype in times.items():
+        used[column] = out[column]
+        exprs.append(_first_parse(pl.col(column), dtype).alias(column))
+    for f in fields:
+        if f.enum:
+            codes, labels = zip(*f.enum, strict=True)
+            used[f.name] = out[f.name]
+            exprs.append(pl.col(f.name).replace_strict(
+                list(codes), list(labels), default=None, return_dtype=pl.String
+            ).alias(f"{f.name}_label"))
+    derived = derived_exprs(name)
+    if derived:
+        used.update((c, out[c]) for c in derived[0])
+        exprs.extend(derived[1])
+    if not exprs:
+        return {}
+    got = pl.DataFrame(list(used.values())).select(exprs)
+    out.update(_parse_times({c: (out[c], d) for c, d in times.items()}, got, raws))
+    return {c: got[c] for c in got.columns if c not in times}
 
 
 def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]
@@ -301,20 +334,19 @@ def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]
         return empty(name)
     out: dict[str, pl.Series] = {}
     extras: dict[str, pl.Series] = {}
-    raws: dict[str, pl.Series] = {}
-    _walk(_tree(name), rows, "", out, extras, raws)
+    raws: dict[str, pl.Series | None] = {}
+    times: dict[str, str] = {}
+    _walk(_tree(name), rows, "", out, extras, raws, times)
+    added = _typed(name, fields, out, raws, times)
     columns: list[pl.Series] = []
     for f in fields:
         columns.append(out[f.name])
         if f.enum:
-            codes, labels = zip(*f.enum, strict=True)
-            columns.append(out[f.name].replace_strict(
-                list(codes), list(labels), default=None, return_dtype=pl.String
-            ).alias(f"{f.name}_label"))
-    if name in DERIVED:
-        columns.extend(add_derived(name, pl.DataFrame(columns)).select(list(DERIVED[name])))
+            columns.append(added[f"{f.name}_label"])
+    columns.extend(added[c] for c in DERIVED.get(name, ()))
     taken = {s.name for s in columns}
-    for series in (*extras.values(), *(s.alias(f"{c}_raw") for c, s in raws.items())):
+    for series in (*extras.values(),
+                   *(s.alias(f"{c}_raw") for c, s in raws.items() if s is not None)):
         alias = series.name
         while alias in taken:  # an unknown field named like a declared column keeps its data
             alias += "_extra"
