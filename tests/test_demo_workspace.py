@@ -10,6 +10,7 @@ import pytest
 
 from instantly_nb.demo import DemoServer, Limits, Workspace, build_workspace
 from instantly_nb.demo.examples import example_params
+from instantly_nb.demo.ids import iso_ms, iso_ms_quoted, uid_at, uids_at
 from instantly_nb.demo.model import BETTER_MULTIPLIER
 
 from .test_demo_support import TODAY, call, http
@@ -130,3 +131,15 @@ def test_public_names_are_documented() -> None:
             assert (value.__doc__ or "").strip(), name
     assert demo.DEMO_KEY in (demo.__doc__ or "")
     assert all(key in (demo.__doc__ or "") for key in demo.DEMO_KEYS)
+
+
+def test_ids_and_stamps_of_a_page_equal_the_one_at_a_time_versions() -> None:
+    rng = np.random.default_rng(3)
+    ms = np.concatenate([rng.integers(0, 253_402_300_799_999, 3000),  # up to year 9999
+                         np.array([0, 1, 999, 86_399_999, 1_700_000_000_000])])
+    numbers = [int(v) for v in rng.integers(0, 10**9, len(ms))]
+    for seed, kind in ((7, "lead"), (12345, "email"), (0, "thread")):
+        assert uids_at(ms, seed, kind, numbers) == [uid_at(int(m), seed, kind, k)
+                                                   for m, k in zip(ms, numbers, strict=True)]
+    assert iso_ms_quoted(ms) == [f'"{iso_ms(int(m))}"' for m in ms]
+    assert uids_at(ms[:0], 7, "lead", []) == []

@@ -20,8 +20,10 @@ __all__ = [
     "iso_ms",
     "iso_date",
     "ms_of_uuid",
+    "iso_ms_quoted",
     "uid",
     "uid_at",
+    "uids_at",
 ]
 
 DAY_MS = 86_400_000
@@ -43,6 +45,39 @@ def uid_at(ms: int, seed: int, kind: str, number: int) -> str:
     value |= rand & ((1 << 62) - 1)
     h = f"{value:032x}"  # what str(uuid.UUID(int=value)) writes, without building the object
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+_DIGITS = np.array([c for c in range(36) if c not in (8, 13, 18, 23)])  # hex columns of an id
+_MS_BITS = (1 << 48) - 1
+
+
+def uids_at(ms: np.ndarray, seed: int, kind: str, numbers: list[int]) -> list[str]:
+    """``[uid_at(m, seed, kind, k) for m, k in zip(ms, numbers)]``, the bit layout done on
+    arrays: only the hashes are computed one at a time."""
+    n = len(numbers)
+    if n == 0:
+        return []
+    base = hashlib.blake2b(f"{seed}:{kind}:".encode(), digest_size=10)
+    parts = []
+    for k in numbers:  # the hash of "{seed}:{kind}:{k}", continued from the common prefix
+        h = base.copy()
+        h.update(b"%d" % k)
+        parts.append(h.digest())
+    d = np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(n, 10)
+    raw = np.empty((n, 16), dtype=np.uint8)
+    stamp = (np.asarray(ms, dtype=np.int64) & _MS_BITS).astype(">u8")
+    raw[:, :6] = stamp.view(np.uint8).reshape(n, 8)[:, 2:]
+    # the 12 hash bits 62..73 after the version nibble 7, then the variant bits 10, bits 0..61
+    raw[:, 6] = 0x70 | ((d[:, 0] & 3) << 2) | (d[:, 1] >> 6)
+    raw[:, 7] = ((d[:, 1] & 0x3F) << 2) | (d[:, 2] >> 6)
+    raw[:, 8] = 0x80 | (d[:, 2] & 0x3F)
+    raw[:, 9:] = d[:, 3:]
+    text = np.full((n, 36), ord("-"), dtype=np.uint8)
+    text[:, _DIGITS[0::2]] = _HEX[raw >> 4]
+    text[:, _DIGITS[1::2]] = _HEX[raw & 15]
+    joined = text.tobytes().decode("ascii")
+    return [joined[i:i + 36] for i in range(0, 36 * n, 36)]
 
 
 def uid(seed: int, kind: str, number: int, base_ms: int = 1_700_000_000_000) -> str:
@@ -68,6 +103,13 @@ def iso_ms(ms: int | np.integer) -> str:
     hours, rest = divmod(rest, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     return f"{day}T{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}Z"
+
+
+def iso_ms_quoted(ms: np.ndarray) -> list[str]:
+    """``[f'"{iso_ms(m)}"' for m in ms]`` (JSON strings), written by numpy in one call."""
+    text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"),
+                                 unit="ms")
+    return [f'"{t}Z"' for t in text.tolist()]
 
 
 _DAY_TEXT: dict[int, str] = {}

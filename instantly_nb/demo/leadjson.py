@@ -14,12 +14,20 @@ from json.encoder import encode_basestring as _q  # type: ignore[attr-defined]
 
 import numpy as np
 
-from .ids import COMPANY_SUFFIXES, COMPANY_WORDS, FIRST_NAMES, JOB_TITLES, LAST_NAMES, iso_ms
+from .ids import (
+    COMPANY_SUFFIXES,
+    COMPANY_WORDS,
+    FIRST_NAMES,
+    JOB_TITLES,
+    LAST_NAMES,
+    iso_ms_quoted,
+    uids_at,
+)
 from .leads import NO_INTEREST, LeadContext, Leads, _ascii
 
 __all__ = ["LeadJson", "json_value"]
 
-_COLUMNS = ("created_ms", "campaign", "list", "company", "first", "last", "title", "status",
+_COLUMNS = ("campaign", "list", "company", "first", "last", "title", "status",
             "opens", "replies", "clicks", "last_day", "reply_day", "open_day", "click_day",
             "interest_day", "sub_day", "last_step", "last_acct", "o_step", "o_var", "r_step",
             "r_var", "k_step", "k_var", "sub", "verification", "value", "enrichment", "visitor",
@@ -90,24 +98,27 @@ class LeadJson:
     # -- records -------------------------------------------------------------------------------
     def items(self, indexes: np.ndarray) -> list[str]:
         """The JSON text of the leads at ``indexes``, in that order."""
-        cols = {name: getattr(self.leads, name)[indexes].tolist() for name in _COLUMNS}
-        rows = zip(indexes.tolist(), *(cols[name] for name in _COLUMNS), strict=True)
+        ld = self.leads
+        numbers = indexes.tolist()
+        created_ms = ld.created_ms[indexes]
+        ids = uids_at(created_ms, ld.plan.seed, "lead", numbers)  # = Leads.lead_id
+        cols = [getattr(ld, name)[indexes].tolist() for name in _COLUMNS]
+        rows = zip(numbers, ids, iso_ms_quoted(created_ms), *cols, strict=True)
         return [self._item(*row) for row in rows]
 
     def item(self, i: int) -> str:
         """The JSON text of lead ``i``."""
         return self.items(np.array([i], dtype=np.int64))[0]
 
-    def _item(self, i: int, created_ms: int, c: int, lst: int, company: int, first: int,
-              last: int, title: int, status: int, opens: int, replies: int, clicks: int,
-              last_day: int, reply_day: int, open_day: int, click_day: int, interest_day: int,
+    def _item(self, i: int, lead_id: str, created: str, c: int, lst: int, company: int,
+              first: int, last: int, title: int, status: int, opens: int, replies: int,
+              clicks: int, last_day: int, reply_day: int, open_day: int, click_day: int, interest_day: int,
               sub_day: int, step: int, acct: int, o_step: int, o_var: int, r_step: int,
               r_var: int, k_step: int, k_var: int, sub: int, verification: int, value: float,
               enrichment: int, visitor: bool, esp: int, esg: int, interest: int) -> str:
         minute = (i * 37) % 60
         stamp = self._stamp
         contacted = last_day >= 0
-        created = f'"{iso_ms(created_ms)}"'
         last_touch = stamp(max(last_day, reply_day), 10, minute)
         executed = stamp(last_day, 9, minute)
         step_id = self.steps[c][step] if contacted and c >= 0 else "null"
@@ -121,7 +132,7 @@ class LeadJson:
         value_text = f'"{value:.0f}"' if value else "null"
         tail = f',"lt_interest_status":{interest}' if interest != NO_INTEREST else ""
         return (
-            f'{{"id":"{self.leads.lead_id(i)}","timestamp_created":{created},'
+            f'{{"id":"{lead_id}","timestamp_created":{created},'
             f'"timestamp_updated":{created if last_touch == "null" else last_touch},'
             f'"organization":{self.org},"campaign":{self.campaigns[c + 1]},'
             f'"status":{status},"email":"{email}",'

@@ -12,14 +12,14 @@ from json.encoder import encode_basestring as _q  # type: ignore[attr-defined]
 
 import numpy as np
 
-from .ids import iso_ms, uid_at
+from .ids import iso_ms_quoted, uids_at
 from .leadjson import json_value
 from .leads import NO_INTEREST
 from .unibox import Unibox, _escape, message_text
 
 __all__ = ["MailJson"]
 
-_COLUMNS = ("ts", "kind", "auto", "thread", "c", "sub", "step", "var", "lead", "acct", "unread")
+_COLUMNS = ("kind", "auto", "c", "sub", "step", "var", "lead", "acct", "unread")
 
 
 class MailJson:
@@ -37,15 +37,22 @@ class MailJson:
     def columns(self) -> dict[str, np.ndarray]:
         if self._columns is None:
             table = self.unibox.table
-            self._columns = {name: table[name].to_numpy() for name in _COLUMNS}
+            self._columns = {name: table[name].to_numpy()
+                             for name in ("ts", "thread", *_COLUMNS)}
         return self._columns
 
     def items(self, positions: np.ndarray, preview: bool = False) -> list[str]:
         """The JSON text of the e-mails at ``positions`` (``preview``: ``preview_only``)."""
-        cols = self.columns()
+        cols, box = self.columns(), self.unibox
+        seed, numbers = box.plan.seed, positions.tolist()
+        ts, lead, thread = (cols[name][positions] for name in ("ts", "lead", "thread"))
+        ids = (uids_at(ts, seed, "email", numbers),  # = Unibox.email_id
+               iso_ms_quoted(ts),
+               uids_at(box.leads.created_ms[lead], seed, "lead", lead.tolist()),  # Leads.lead_id
+               uids_at(box.thread_ms[thread], seed, "thread", thread.tolist()))  # thread_id
         values = [cols[name][positions].tolist() for name in _COLUMNS]
-        return [self._item(pos, *row, preview=preview)
-                for pos, *row in zip(positions.tolist(), *values, strict=True)]
+        return [self._item(*row, preview=preview)
+                for row in zip(numbers, *ids, *values, strict=True)]
 
     def _subject(self, c: int, sub: int, step: int, var: int, lead: int) -> str:
         plan, leads = self.unibox.plan, self.unibox.leads
@@ -53,17 +60,15 @@ class MailJson:
         return steps[step].subjects[var].replace("{{firstName}}", leads.first_name(lead)).replace(
             "{{companyName}}", leads.company_name(lead))
 
-    def _item(self, pos: int, ts: int, kind: int, auto: bool, thread: int, c: int, sub: int,
-              step: int, var: int, lead: int, acct: int, unread: bool, *,
-              preview: bool) -> str:
+    def _item(self, pos: int, uid: str, stamp: str, lead_id: str, thread_id: str, kind: int,
+              auto: bool, c: int, sub: int, step: int, var: int, lead: int, acct: int,
+              unread: bool, *, preview: bool) -> str:
         leads = self.unibox.leads
         lead_email, acct_email = leads.email(lead), self.accounts[acct]
         subject = self._subject(c, sub, step, var, lead)
         interest = int(leads.interest[lead])
         text, subject = message_text(kind, auto, interest, subject, leads.first_name(lead))
         sender, to = (lead_email, acct_email) if kind == 2 else (acct_email, lead_email)
-        stamp = f'"{iso_ms(ts)}"'
-        uid = uid_at(ts, self.unibox.plan.seed, "email", pos)  # = unibox.email_id(pos)
         message_id = _q(f"<{uid.replace('-', '')[:24]}@{sender.split('@')[1]}>")
         sender_q, to_q, lead_q = _q(sender), _q(to), _q(lead_email)
         body = (f'{{"text":{_q(text[:80] or "")},"html":""}}' if preview else
@@ -79,12 +84,12 @@ class MailJson:
             f'"bcc_address_email_list":null,"reply_to":null,"body":{body},'
             f'"organization_id":{self.org},"campaign_id":{self.campaigns[c]},'
             f'"subsequence_id":{self.subsequences[sub] if sub >= 0 else "null"},'
-            f'"list_id":null,"lead":{lead_q},"lead_id":"{leads.lead_id(lead)}",'
+            f'"list_id":null,"lead":{lead_q},"lead_id":"{lead_id}",'
             f'"eaccount":{_q(acct_email)},"ue_type":{kind},'
             f'"step":{_q(str(step + 1)) if kind == 1 else "null"},'
             f'"is_unread":{int(unread)},"is_auto_reply":{int(auto)},"reminder_ts":null,'
             f'"ai_interest_value":{ai_value},"ai_assisted":0,"is_focused":{0 if auto else 1},'
-            f'"i_status":{i_status},"thread_id":"{self.unibox.thread_id(thread)}",'
+            f'"i_status":{i_status},"thread_id":"{thread_id}",'
             f'"content_preview":{_q(text[:80])},"attachment_json":null,'
             f'"from_address_json":[{{"address":{sender_q}}}],'
             f'"to_address_json":[{{"address":{to_q}}}],"cc_address_json":null,'
