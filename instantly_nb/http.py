@@ -3,6 +3,10 @@
 :class:`Requester` wraps one thread-safe ``httpx.Client``. Every request of instantly_nb goes
 through :meth:`Requester.send`, which
 
+* builds the request as that client would and hands it to the client's transport, without the
+  client's per-request work it never needs (the same bytes on the wire), over a stack of
+  kept-alive connections that costs the same CPU however many are open (:class:`_Connections`);
+
 * refuses an endpoint that is not (a copy of) an entry of ``ENDPOINTS`` as it was at import, and
   sends through :class:`~instantly_nb.guard.ReadOnlyTransport`, which refuses any request that is
   not a read operation (so even the raw ``httpx.Client`` cannot write);
@@ -49,6 +53,7 @@ from .throttle import DEFAULT_LATENCY_S, Throttle
 __all__ = ["Requester", "RetryPolicy", "USER_AGENT", "count_requests"]
 
 log = logging.getLogger("instantly_nb.http")
+_httpx_log = logging.getLogger("httpx")  # httpx.Client logs each request there
 
 
 def _package_version() -> str:
@@ -138,6 +143,113 @@ def _proxy_for(base_url: str) -> str | None:
     return urllib.request.getproxies().get(url.scheme)
 
 
+class _Connections(httpx.BaseTransport):
+    """Up to ``limit`` keep-alive connections, each in an ``httpx.HTTPTransport`` of its own that
+    serves one request at a time.
+
+    One pool of ``limit`` connections would do the same, but such a pool scans all of its
+    connections (and polls each idle socket) twice per request; with tens of connections that
+    scan cost more CPU than the request itself. Here a request takes the connection used last
+    from a stack of free ones (or opens one, or waits up to the pool timeout when ``limit`` are
+    busy, as the pool would) and gives it back when its answer is closed. A connection left
+    unused for ``keepalive_expiry`` is closed when another one comes back, like the pool's.
+    """
+
+    def __init__(self, limit: int, proxy: str | None, keepalive_expiry: float = 5.0):
+        self._limit = max(1, limit)
+        self._proxy = proxy
+        self._expiry = keepalive_expiry
+        # one TLS context for every connection (loading the CA bundle is costly)
+        self._ssl = httpx.create_ssl_context(verify=True, trust_env=True)
+        self._free: list[tuple[float, httpx.HTTPTransport]] = []  # oldest first
+        self._open = 0  # transports made and not yet closed
+        self._changed = threading.Condition(threading.Lock())
+        self._closed = False
+
+    def _make(self) -> httpx.HTTPTransport:
+        return httpx.HTTPTransport(verify=self._ssl, proxy=self._proxy, limits=httpx.Limits(
+            max_connections=1, max_keepalive_connections=1, keepalive_expiry=self._expiry))
+
+    def _take(self, request: httpx.Request) -> httpx.HTTPTransport:
+        with self._changed:
+            if self._free:
+                return self._free.pop()[1]
+            if self._open >= self._limit:
+                timeout = request.extensions.get("timeout", {}).get("pool")
+                deadline = None if timeout is None else time.monotonic() + timeout
+                while not self._free and self._open >= self._limit:
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise httpx.PoolTimeout("")
+                    self._changed.wait(left)
+                if self._free:
+                    return self._free.pop()[1]
+            self._open += 1
+        try:
+            return self._make()
+        except BaseException:
+            self._lost()
+            raise
+
+    def _give_back(self, transport: httpx.HTTPTransport) -> None:
+        now = time.monotonic()
+        with self._changed:
+            if self._closed:  # an answer read after close(): its connection is not kept
+                stale = [transport]
+            else:
+                self._free.append((now, transport))
+                stale = []
+                while self._free[0][0] < now - self._expiry:
+                    stale.append(self._free.pop(0)[1])
+            self._open -= len(stale)
+            self._changed.notify()
+        for old in stale:
+            old.close()
+
+    def _lost(self) -> None:
+        with self._changed:
+            self._open -= 1
+            self._changed.notify()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self._take(request)
+        try:
+            response = transport.handle_request(request)
+        except BaseException:
+            self._give_back(transport)
+            raise
+        response.stream = _GiveBack(response.stream, self, transport)
+        return response
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            free, self._free = self._free, []
+            self._open -= len(free)
+        for _, transport in free:
+            transport.close()
+
+
+class _GiveBack(httpx.SyncByteStream):
+    """An answer's body; closing it gives its connection back to :class:`_Connections`."""
+
+    def __init__(self, stream: Any, owner: _Connections, transport: httpx.HTTPTransport):
+        self._stream = stream
+        self._owner: _Connections | None = owner
+        self._transport = transport
+
+    def __iter__(self) -> Any:
+        yield from self._stream
+
+    def close(self) -> None:
+        owner, self._owner = self._owner, None
+        try:
+            self._stream.close()
+        finally:
+            if owner is not None:
+                owner._give_back(self._transport)
+
+
 class Requester:
     """Sends read requests for one workspace. Thread-safe; share one per client."""
 
@@ -163,6 +275,10 @@ class Requester:
         self.requests_sent = 0  # every attempt that reached the transport
         # moving average of a round trip (seconds), to size the worker pool (throttle.workers_for)
         self.latency = DEFAULT_LATENCY_S
+        # every request, whatever sends it, goes through the read-only transport; proxies
+        # from the environment are applied inside it rather than by httpx's mounts
+        self._transport = ReadOnlyTransport(
+            transport or _Connections(max_connections, _proxy_for(base_url)), base_url)
         self._http = httpx.Client(
             base_url=base_url,
             headers={
@@ -171,14 +287,13 @@ class Requester:
                 "Accept": "application/json",
             },
             timeout=timeout,
-            # every request, whatever sends it, goes through the read-only transport; proxies
-            # from the environment are applied inside it rather than by httpx's mounts
-            transport=ReadOnlyTransport(transport or httpx.HTTPTransport(
-                limits=httpx.Limits(max_connections=max_connections,
-                                    max_keepalive_connections=max_connections),
-                proxy=_proxy_for(base_url)), base_url),
+            transport=self._transport,
             trust_env=False,
         )
+        # ``base_url`` + a path, as httpx.Client merges them (see _exchange)
+        base, raw = self._http.base_url, self._http.base_url.raw_path
+        self._prefix = str(base.copy_with(raw_path=raw)) \
+            if b"?" not in raw and not base.fragment and raw.endswith(b"/") else None
 
     def __repr__(self) -> str:
         return f"Requester(base_url={str(self._http.base_url)!r})"
@@ -246,11 +361,11 @@ class Requester:
                     check_cancelled()
                     self._count_request()
                     started = time.monotonic()
-                    response = self._http.request(
+                    response = self._exchange(
                         endpoint.method,
                         url,
-                        params=_query_items(query),
-                        json=dict(body or {}) if endpoint.method == "POST" else None,
+                        _query_items(query),
+                        dict(body or {}) if endpoint.method == "POST" else None,
                     )
                 self._observe_latency(time.monotonic() - started)
             except httpx.TimeoutException as exc:
@@ -289,6 +404,45 @@ class Requester:
                 delay = self.retry.backoff(attempt - 1, self._rng)
             log.info("retrying %s %s in %.2fs (attempt %d): %s", endpoint.method, display, delay, attempt, failure)
             self._sleep(delay)
+
+    def _exchange(self, method: str, url: str, params: list[tuple[str, Any]],
+                  json_body: dict[str, Any] | None) -> httpx.Response:
+        """``self._http.request(method, url, params=..., json=...)``, without the work of httpx's
+        client that a plain client never needs.
+
+        The request is built by ``httpx.Request`` from the client's headers and timeout, with the
+        URL parsed once, and handed to the client's (read-only) transport: the same bytes on the
+        wire, the same exceptions. Cookies the server sets are kept and sent back as the client
+        would; auth, event hooks, redirects to follow or client-wide params (none of which this
+        client sets) take httpx's own path.
+        """
+        http = self._http
+        hooks = http.event_hooks
+        if self._prefix is None or hooks["request"] or hooks["response"] or http.auth is not None \
+                or http.follow_redirects or http.params or http.cookies:
+            return http.request(method, url, params=params, json=json_body)
+        if http.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        request = httpx.Request(method, self._prefix + url.lstrip("/"), params=params or None,
+                                json=json_body, headers=http.headers,
+                                extensions={"timeout": http.timeout.as_dict()})
+        try:
+            response = self._transport.handle_request(request)
+        except httpx.RequestError as exc:
+            exc.request = request
+            raise
+        response.request = request
+        if "set-cookie" in response.headers:
+            http.cookies.extract_cookies(response)
+        if _httpx_log.isEnabledFor(logging.INFO):
+            _httpx_log.info('HTTP Request: %s %s "%s %d %s"', request.method, request.url,
+                            response.http_version, response.status_code, response.reason_phrase)
+        try:
+            response.read()
+        except BaseException:
+            response.close()
+            raise
+        return response
 
     def _status_error(self, endpoint: Endpoint, response: httpx.Response, attempt: int) -> errors.APIError:
         message, code, from_api = errors.read_error_body(

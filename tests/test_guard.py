@@ -92,3 +92,38 @@ def test_the_guard_refuses_other_hosts_and_dot_segments():
     assert rec.requests == []
     assert http.get("/api/v2/campaigns").status_code == 200  # a read still passes
     assert len(rec.requests) == 1
+
+
+def _scan(method: str, raw: str) -> str | None:
+    """The check as a scan of every pattern of both lists (what the transport must decide)."""
+    if any(m == method and rx.match(raw) for m, rx in guard.DENIED):
+        return "write"
+    if not any(m == method and rx.match(raw) for m, rx in guard.ALLOWED):
+        return "unknown"
+    return None
+
+
+def _decided(method: str, raw: str) -> str | None:
+    try:
+        guard.check_request(httpx.Request(method, "https://api.test" + raw), (b"https", b"api.test", None))
+    except errors.ReadOnlyError as exc:
+        return "write" if "write operation" in str(exc) else "unknown"
+    return None
+
+
+def test_the_check_decides_as_a_scan_of_both_lists():
+    paths = {_fill(p) for _, p in WRITE_OPERATIONS} | {_fill(ep.path) for ep in ENDPOINTS.values()}
+    paths |= {p + "/x1" for p in list(paths)} | {"/api/v2", "/api/v2/", "/", "/api/v2/campaigns/x1/y"}
+    methods = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    decisions = {(m, p): _decided(m, p) for m in methods for p in paths}
+    assert decisions == {(m, p): _scan(m, p) for m in methods for p in paths}
+    # every kind of decision was seen
+    assert {None, "write", "unknown"} <= set(decisions.values())
+
+
+@pytest.mark.parametrize("segment", ["%2e", "%2E", ".%2e", "%2E%2e", "%2e.", "%2e%2E"])
+def test_a_segment_that_decodes_to_a_dot_or_two_is_refused(segment):
+    request = httpx.Request("GET", f"https://api.test/api/v2/accounts/{segment}/x")
+    assert request.url.raw_path == f"/api/v2/accounts/{segment}/x".encode()  # httpx kept it
+    with pytest.raises(errors.ReadOnlyError, match="'.' or '..'"):
+        guard.check_request(request, (b"https", b"api.test", None))

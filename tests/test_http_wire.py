@@ -1,0 +1,252 @@
+"""What the request function puts on the wire, against a socket server that records the raw bytes:
+exactly what httpx's own client sends for the same request, over a bounded set of kept-alive
+connections."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from instantly_nb import errors
+from instantly_nb.endpoints import ENDPOINTS
+from instantly_nb.http import USER_AGENT, Requester, RetryPolicy, _Connections
+from instantly_nb.throttle import RateWindow, Throttle
+
+from .conftest import FAKE_KEY
+
+
+class WireServer:
+    """HTTP/1.1 on 127.0.0.1: records each request's bytes and the connection it came on."""
+
+    def __init__(self, extra_headers: bytes = b"", hold: threading.Event | None = None):
+        self.extra_headers = extra_headers
+        self.hold = hold  # answers wait for it when set
+        self.requests: list[tuple[int, bytes]] = []
+        self.connections = 0
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(64)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                number = self.connections
+            threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, number: int) -> None:
+        buf = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buf += data
+                head, rest = buf.split(b"\r\n\r\n", 1)
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                while len(rest) < length:
+                    rest += conn.recv(65536)
+                with self._lock:
+                    self.requests.append((number, head + b"\r\n\r\n" + rest[:length]))
+                buf = rest[length:]
+                if self.hold is not None:
+                    self.hold.wait(10)
+                body = b'{"items":[]}'
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + self.extra_headers
+                             + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def wire(self) -> list[bytes]:
+        return [raw.replace(str(self.port).encode(), b"PORT") for _, raw in self.requests]
+
+
+@pytest.fixture
+def server() -> Iterator[WireServer]:
+    srv = WireServer()
+    yield srv
+    srv.close()
+
+
+def requester(url: str, **kwargs) -> Requester:
+    return Requester(api_key=FAKE_KEY, base_url=url, endpoints=ENDPOINTS,
+                     throttle=Throttle((RateWindow(10_000, 1.0),), {}), **kwargs)
+
+
+COMMON = (b"Host: 127.0.0.1:PORT\r\nAccept-Encoding: " + httpx.Client().headers["Accept-Encoding"].encode()
+          + b"\r\nConnection: keep-alive\r\nAuthorization: Bearer " + FAKE_KEY.encode()
+          + b"\r\nUser-Agent: " + USER_AGENT.encode() + b"\r\nAccept: application/json\r\n")
+
+CASES = [  # (endpoint, path parameters, query, body, the exact request on the wire)
+    ("account_campaign_mappings.list", {"email": "a b/ü?#%@x.com"},
+     {"limit": 10, "starting_after": "x y&z=ü+/", "flag": True, "off": False, "none": None,
+      "ids": ["a", "b c"]}, None,
+     b"GET /api/v2/account-campaign-mappings/a%20b%2F%C3%BC%3F%23%25@x.com?limit=10&starting_after"
+     b"=x+y%26z%3D%C3%BC%2B%2F&flag=true&off=false&ids=a&ids=b+c HTTP/1.1\r\n" + COMMON + b"\r\n"),
+    ("leads.list", {}, None, {"limit": 5, "name": 'ü "q"', "ids": [1, 2.5, None, False]},
+     b"POST /api/v2/leads/list HTTP/1.1\r\n" + COMMON
+     + b'Content-Length: 54\r\nContent-Type: application/json\r\n\r\n'
+     + '{"limit":5,"name":"ü \\"q\\"","ids":[1,2.5,null,false]}'.encode()),
+    ("leads.list", {}, None, None,
+     b"POST /api/v2/leads/list HTTP/1.1\r\n" + COMMON
+     + b"Content-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"),
+    ("campaigns.list", {}, None, None, b"GET /api/v2/campaigns HTTP/1.1\r\n" + COMMON + b"\r\n"),
+]
+
+
+@pytest.mark.parametrize("name,path,query,body,expected", CASES)
+def test_the_bytes_on_the_wire(server, name, path, query, body, expected):
+    req = requester(server.url)
+    assert req.send(ENDPOINTS[name], path_params=path, query=query, body=body) == {"items": []}
+    assert server.wire() == [expected]
+    req.close()
+
+
+@pytest.mark.parametrize("name,path,query,body,expected", CASES)
+def test_the_same_bytes_as_httpx_client_request(server, name, path, query, body, expected):
+    """The request function sends what ``httpx.Client.request`` sends for the same arguments."""
+    from instantly_nb.guard import encode_segment
+    from instantly_nb.http import _query_items
+
+    req = requester(server.url + "/")  # a trailing slash changes nothing
+    req.send(ENDPOINTS[name], path_params=path, query=query, body=body)
+    ep = ENDPOINTS[name]
+    url = ep.path.format(**{k: encode_segment(v) for k, v in path.items()})
+    req._http.request(ep.method, url, params=_query_items(query),
+                      json=dict(body or {}) if ep.method == "POST" else None)
+    first, second = server.wire()
+    assert first == second == expected
+    req.close()
+
+
+def test_cookies_the_server_sets_are_sent_back_as_httpx_does():
+    srv = WireServer(extra_headers=b"Set-Cookie: visit=abc; Path=/\r\n")
+    req = requester(srv.url)
+    req.send(ENDPOINTS["campaigns.list"])
+    req.send(ENDPOINTS["campaigns.list"])
+    first, second = srv.wire()
+    assert b"Cookie" not in first
+    assert second == first.replace(b"\r\n\r\n", b"\r\nCookie: visit=abc\r\n\r\n")
+    srv.close()
+    req.close()
+
+
+def test_each_request_is_logged_by_httpx_as_its_client_does(server, caplog):
+    req = requester(server.url)
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        req.send(ENDPOINTS["campaigns.list"], query={"limit": 3})
+    assert [r.getMessage() for r in caplog.records if r.name == "httpx"] == [
+        f'HTTP Request: GET {server.url}/api/v2/campaigns?limit=3 "HTTP/1.1 200 OK"']
+    assert FAKE_KEY not in caplog.text
+    req.close()
+
+
+def test_a_closed_requester_sends_nothing(server):
+    req = requester(server.url)
+    req.close()
+    with pytest.raises(RuntimeError, match="client has been closed"):
+        req.send(ENDPOINTS["campaigns.list"])
+    assert server.requests == []
+
+
+def test_sequential_requests_share_one_kept_alive_connection(server):
+    req = requester(server.url)
+    for _ in range(5):
+        req.send(ENDPOINTS["campaigns.list"])
+    assert [number for number, _ in server.requests] == [1] * 5
+    req.close()
+
+
+def test_requests_in_flight_never_open_more_than_max_connections():
+    hold = threading.Event()
+    srv = WireServer(hold=hold)
+    req = requester(srv.url, max_connections=3)
+    results: list[object] = []
+
+    def one() -> None:
+        results.append(req.send(ENDPOINTS["campaigns.list"]))
+
+    threads = [threading.Thread(target=one) for _ in range(8)]
+    for t in threads:
+        t.start()
+    while len(srv.requests) < 3:  # three answers held; the other five wait for a connection
+        threading.Event().wait(0.01)
+    hold.set()
+    for t in threads:
+        t.join(30)
+    assert results == [{"items": []}] * 8
+    assert len(srv.requests) == 8 and srv.connections == 3
+    srv.close()
+    req.close()
+
+
+def test_a_request_waits_for_a_connection_at_most_the_pool_timeout(server):
+    pool = _Connections(limit=1, proxy=None)
+    held = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
+    waiting = httpx.Request("GET", server.url + "/api/v2/campaigns",
+                            extensions={"timeout": httpx.Timeout(5, pool=0.05).as_dict()})
+    with pytest.raises(httpx.PoolTimeout):
+        pool.handle_request(waiting)
+    held.read()
+    held.close()  # gives the connection back
+    again = pool.handle_request(waiting)
+    assert again.read() == b'{"items":[]}'
+    again.close()
+    assert server.connections == 1
+    pool.close()
+
+
+def test_a_pool_timeout_is_a_timeout_error_of_the_request_function(server):
+    req = requester(server.url, max_connections=1, timeout=httpx.Timeout(5, pool=0.05),
+                    retry=RetryPolicy(max_attempts=2), sleep=lambda seconds: None)
+    held = req._http.send(req._http.build_request("GET", "/api/v2/campaigns"), stream=True)
+    with pytest.raises(errors.TimeoutError, match=r"timed out \(PoolTimeout\) after 2 attempts"):
+        req.send(ENDPOINTS["campaigns.list"])
+    held.close()
+    assert req.send(ENDPOINTS["campaigns.list"]) == {"items": []}
+    req.close()
+
+
+def test_connections_idle_longer_than_the_keepalive_expiry_are_closed(server):
+    pool = _Connections(limit=4, proxy=None, keepalive_expiry=0.05)
+    first = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
+    second = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
+    first.read(), second.read()
+    first.close()
+    second.close()
+    assert pool._open == 2 and len(pool._free) == 2
+    threading.Event().wait(0.1)
+    third = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
+    third.read()
+    third.close()  # the one left idle is closed; the one just used is kept
+    assert pool._open == 1 and len(pool._free) == 1
+    pool.close()
+    assert pool._open == 0 and pool._free == []
+
+
+def test_an_answer_closed_after_the_pool_keeps_no_connection(server):
+    pool = _Connections(limit=2, proxy=None)
+    late = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
+    pool.close()
+    late.read()
+    late.close()
+    assert pool._open == 0 and pool._free == []
