@@ -43,6 +43,11 @@ from typing import Any
 
 import httpx
 
+try:
+    import msgspec
+except ImportError:  # pragma: no cover - a dependency; json.loads does the same, slower
+    msgspec = None  # type: ignore[assignment]
+
 from . import errors
 from .endpoints import ENDPOINTS
 from .guard import ReadOnlyTransport, encode_segment
@@ -65,6 +70,7 @@ def _package_version() -> str:
 # Cloudflare in front of the API refuses default library user agents (403 "error code: 1010")
 USER_AGENT = f"instantly-nb/{_package_version()} (read-only analytics toolkit)"
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_URL_CACHE = 1024  # parsed URLs kept per client (a URL is a few hundred bytes)
 
 # Requests sent on behalf of the current task (a pull step, say), across the threads it fans out
 # to: fan-out copies the context into its workers, so each step counts only its own requests.
@@ -290,6 +296,7 @@ class Requester:
             transport=self._transport,
             trust_env=False,
         )
+        self._urls: dict[str, httpx.URL] = {}  # parsed URLs of requests without a query
         # ``base_url`` + a path, as httpx.Client merges them (see _exchange)
         base, raw = self._http.base_url, self._http.base_url.raw_path
         self._prefix = str(base.copy_with(raw_path=raw)) \
@@ -423,9 +430,18 @@ class Requester:
             return http.request(method, url, params=params, json=json_body)
         if http.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
-        request = httpx.Request(method, self._prefix + url.lstrip("/"), params=params or None,
-                                json=json_body, headers=http.headers,
-                                extensions={"timeout": http.timeout.as_dict()})
+        text = self._prefix + url.lstrip("/")
+        target: str | httpx.URL = text
+        if not params:  # the same URL again (a POST listing's pages): parsed once
+            parsed = self._urls.get(text)
+            if parsed is None:
+                parsed = httpx.URL(text)
+                if len(self._urls) >= _URL_CACHE:
+                    self._urls.clear()
+                self._urls[text] = parsed
+            target = parsed
+        request = httpx.Request(method, target, params=params or None, json=json_body,
+                                headers=http.headers, extensions={"timeout": http.timeout.as_dict()})
         try:
             response = self._transport.handle_request(request)
         except httpx.RequestError as exc:
@@ -475,7 +491,7 @@ class Requester:
         if not response.content.strip():
             return None, _shape(f"{where} answered {response.status_code} with an empty body.", endpoint, response, retryable=True)
         try:
-            body = response.json()
+            body = _loads(response.content)
         except (ValueError, json.JSONDecodeError):
             return None, _shape(
                 f"{where} answered {response.status_code} with a body that is not valid JSON "
@@ -486,6 +502,19 @@ class Requester:
         if problem:
             return None, _shape(f"{where}: {problem}", endpoint, response, retryable=False)
         return body, None
+
+
+def _loads(content: bytes) -> Any:
+    """``json.loads(content)`` (what ``Response.json`` does), by msgspec's decoder where it takes the
+    text: twice as fast, with the same values (same ints of any size, floats, strings, key order,
+    last duplicate key). What it refuses and json.loads may take (NaN, 1e400, a BOM, UTF-16, a
+    lone surrogate escape) goes to json.loads, which decides as before."""
+    if msgspec is not None:
+        try:
+            return msgspec.json.decode(content)
+        except msgspec.MsgspecError:
+            pass
+    return json.loads(content)
 
 
 def _known_limit(endpoint: Endpoint, query: Mapping[str, Any] | None,

@@ -277,3 +277,26 @@ def test_audit_logs_use_page_size_1000_and_leads_put_the_cursor_in_the_body():
     assert seen[1]["limit"] == 100 and "starting_after" not in seen[1]
     assert seen[2]["starting_after"] == "l1" and seen[2]["campaign"] == "019ffad2-90b0-7d6d-b877-e244a0d3d2b2"
     assert all(r.method == "POST" for r in rec.requests[1:])
+
+
+@pytest.mark.parametrize("text", [
+    b'{"a": 123456789012345678901234567890, "b": -99999999999999999999999, "c": -0, "d": -0.0}',
+    b'{"a": 1, "a": 2, "z": [1E2, 1e-400, 0.1, 5e-324, 1.7976931348623157e308]}',
+    b'["\\u00e9\\ud83d\\ude00\\/", "\\u0000", "\xc3\xa9"]', b' \n[1] \n', b'[NaN, Infinity, -Infinity]',
+    b'[1e400]', b'\xef\xbb\xbf{"bom": true}', '{"utf16": 1}'.encode("utf-16"), b'["\\ud800"]',
+])
+def test_json_bodies_decode_as_json_loads_does(text):
+    import json
+
+    from instantly_nb.http import _loads
+
+    expected, got = json.loads(text), _loads(text)
+    assert repr(got) == repr(expected)  # repr: nan != nan, and -0.0 == 0.0
+
+
+@pytest.mark.parametrize("text", [b'{"a": 1', b'["a\x01b"]', b'["\xff"]', b"[1] x", b"nul"])
+def test_bodies_json_loads_refuses_are_refused(text):
+    from instantly_nb.http import _loads
+
+    with pytest.raises(ValueError):
+        _loads(text)

@@ -250,3 +250,24 @@ def test_an_answer_closed_after_the_pool_keeps_no_connection(server):
     late.read()
     late.close()
     assert pool._open == 0 and pool._free == []
+
+
+def test_a_url_sent_again_is_the_same_on_the_wire(server):
+    req = requester(server.url)
+    for name, path, query, body, _ in CASES * 2:
+        req.send(ENDPOINTS[name], path_params=path, query=query, body=body)
+    assert server.wire() == [case[-1] for case in CASES] * 2
+    req.close()
+
+
+def test_parsed_urls_kept_are_bounded(server, monkeypatch):
+    import instantly_nb.http as http
+
+    monkeypatch.setattr(http, "_URL_CACHE", 3)
+    req = requester(server.url)
+    for n in range(7):
+        req.send(ENDPOINTS["accounts.get"], path_params={"email": f"a{n}@x.com"})
+    assert 1 <= len(req._urls) <= 3
+    assert [raw.split(b" ")[1] for raw in server.wire()] == [
+        f"/api/v2/accounts/a{n}@x.com".encode() for n in range(7)]
+    req.close()
