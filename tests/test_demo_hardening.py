@@ -113,3 +113,24 @@ def test_an_address_with_an_encoded_slash_is_one_path_parameter(server, address)
     twice = httpx.get(server.url + "/api/v2/email-verification/a%252Fb@example.com",
                       headers=headers)
     assert twice.json()["email"] == "a%2Fb@example.com"  # decoded once, like any parameter
+
+
+def test_fixed_paths_pick_the_route_the_starlette_loop_would(server):
+    from starlette.routing import Match
+
+    from instantly_nb.demo.routing import FixedPathsFirst
+
+    router = server.app.router
+    assert isinstance(router, FixedPathsFirst) and router.fixed
+    paths = {*router.fixed, "/api/v2/nowhere", "/api/v2/campaigns/x"}
+    picked = 0
+    for path in sorted(paths):
+        for method in ("GET", "POST", "PATCH", "DELETE", "HEAD"):
+            scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+            loop = next((r for r in router.routes if r.matches(scope)[0] is Match.FULL), None)
+            fast = router.pick(scope)
+            assert fast is None or fast is loop, (path, method)
+            picked += fast is not None
+            if path in router.fixed and loop is not None and "{" not in loop.path:
+                assert fast is loop, (path, method)
+    assert picked >= len(router.fixed)

@@ -75,7 +75,7 @@ class Call:
 
     # -- raw access ----------------------------------------------------------------------------
     def _raw(self, name: str) -> Any:
-        param = self.endpoint.param(name)
+        param = _params_of(self.endpoint).get(name)
         if param is not None and param.location == "body" or name in self.body:
             return self.body.get(name)
         if name in self.path:
@@ -164,8 +164,23 @@ class Call:
         return int(number)
 
 
+_PARAMS: dict[str, tuple[Endpoint, dict[str, Param]]] = {}
+
+
+def _params_of(endpoint: Endpoint) -> dict[str, Param]:
+    """``endpoint``'s parameters by name (the first of a name, as ``Endpoint.param``), kept per
+    endpoint: a request reads each of its parameters a few times."""
+    kept = _PARAMS.get(endpoint.name)
+    if kept is None or kept[0] is not endpoint:
+        by_name: dict[str, Param] = {}
+        for p in endpoint.params:
+            by_name.setdefault(p.name, p)
+        kept = _PARAMS[endpoint.name] = (endpoint, by_name)
+    return kept[1]
+
+
 def _limit_max(endpoint: Endpoint) -> int:
-    param = endpoint.param("limit")
+    param = _params_of(endpoint).get("limit")
     if param is not None and param.maximum is not None:
         return int(param.maximum)
     return endpoint.page_limit or 100
@@ -285,9 +300,9 @@ def page(call: Call, records: Sequence[dict[str, Any]],
 def raw_page(call: Call, items: list[str], more: bool, last_id: str | None) -> Raw:
     """:func:`finish_page` for items already written as JSON text; ``last_id``: the id of the
     last item (plain text, used as the cursor)."""
-    head = '{"items":[' + ",".join(items) + "]"
+    tail = "]}"
     if more and items or call.faults.dangling_cursor and items:
-        head += ',"next_starting_after":' + json.dumps(last_id, ensure_ascii=False)
+        tail = '],"next_starting_after":' + json.dumps(last_id, ensure_ascii=False) + "}"
     elif call.faults.empty_final_cursor:
-        head += ',"next_starting_after":""'
-    return Raw(head + "}")
+        tail = '],"next_starting_after":""}'
+    return Raw("".join(('{"items":[', ",".join(items), tail)))  # the page is copied twice

@@ -18,13 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import socket
 import threading
 import time
 from dataclasses import replace
 from typing import Any
-from urllib.parse import unquote
 
 import uvicorn
 from starlette.applications import Starlette
@@ -34,7 +32,6 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..endpoints import ENDPOINTS
 from ..spec import Endpoint
@@ -54,13 +51,12 @@ from .protocol import ApiError, Call, Raw, Text, envelope
 from .quirks import BLOCK_BODY, Quirks, blocked, resolve
 from .ratelimit import RateLimiter
 from .registry import Handler, handlers
+from .routing import SLASH, EncodedSlashes, FixedPathsFirst
 from .workspace import Workspace, build_workspace, resolve_today
 
 __all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "DemoServer", "make_app", "parse_body"]
 
 SIZE_LIMITED = {"accounts.analytics_daily"}  # too many items -> 413 (checked by the handler)
-SLASH = "\ue000"  # stands for an encoded "/" inside a path segment while routing
-_ENCODED_SLASH = re.compile("%2f", re.IGNORECASE)
 INLINE_BELOW = 0.02  # handlers faster than this (seconds) run on the event loop
 log = logging.getLogger("instantly_nb.demo")
 
@@ -230,27 +226,10 @@ def make_app(keys: _Keys, limiter: RateLimiter, injector: FaultInjector,
         text = {404: "Route not found", 405: "Method not allowed: the demo API is read-only"}
         return _error(status, text.get(status, "Error"))
 
-    return Starlette(routes=routes, exception_handlers={HTTPException: http_error},
-                     middleware=[Middleware(_EncodedSlashes)])
-
-
-class _EncodedSlashes:
-    """Route a path whose segments hold an encoded ``/`` (``%2F``) by its segments.
-
-    The ASGI server decodes ``%2F`` into ``/`` before routing, which would split one path
-    parameter (an e-mail address ``a/b@x.com``) into two segments and miss every route. Such a
-    path is routed with :data:`SLASH` standing for each encoded slash; ``serve`` turns it back.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = scope.get("raw_path") if scope.get("type") == "http" else None
-        if raw and b"%2f" in raw.lower():
-            text = raw.split(b"?", 1)[0].decode("latin-1")
-            scope = {**scope, "path": unquote(_ENCODED_SLASH.sub(SLASH, text))}
-        await self.app(scope, receive, send)
+    app = Starlette(exception_handlers={HTTPException: http_error},
+                    middleware=[Middleware(EncodedSlashes)])
+    app.router = FixedPathsFirst(routes)
+    return app
 
 
 class DemoServer:
