@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from itertools import chain
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 import polars as pl
@@ -36,7 +37,18 @@ _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
 _FLOAT_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 _BUILD_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError)
 _NONE = type(None)
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+# what that encoder runs for each value, made once instead of on every call (half the cost of a
+# small object); without the cycle check, which decoded JSON cannot need
+_C_ENCODE = None if c_make_encoder is None else c_make_encoder(
+    None, str, encode_basestring, None, ":", ",", False, False, True)
+
+
+def _dumps(v: Any) -> str:
+    """Compact JSON text of ``v`` (non-ASCII kept, anything else by ``str``)."""
+    if _C_ENCODE is None:
+        return _ENCODER.encode(v)
+    return "".join(_C_ENCODE(v, 0))
 
 
 def polars_dtype(dtype: str) -> pl.DataType:

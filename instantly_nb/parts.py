@@ -6,11 +6,19 @@ per value (that value added as a column, see :data:`~instantly_nb.endpoint_facts
 and date windows longer than an entry allows are cut
 (:data:`~instantly_nb.endpoint_facts.WINDOW_DAYS`). :func:`run` walks every part's pages on the
 bounded pool of :func:`~instantly_nb.fanout.run_parts` and joins the frames.
+
+The records of many parts are shaped together, up to about :data:`GROUP_ROWS` at a time, each
+row tagged with its part's columns: a frame costs about a millisecond whatever its size, and a
+fan-out is often many requests of one row each. That is the frame the parts would give shaped
+one by one and joined, because shaping is row by row -- except for extra and ``_raw`` columns,
+whose presence and type depend on the rows shaped together: records that give one are shaped
+part by part, as they always were.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +27,7 @@ import polars as pl
 
 from . import fallbacks, frames, rawpages
 from .daily import day_of
+from .drift import clean_rows
 from .endpoint_facts import REPEATED_ROWS, WINDOW_DAYS, id_column
 from .errors import ParameterError
 from .fanout import Progress, fan_out_values, run_parts
@@ -27,9 +36,13 @@ from .params import Prepared, batch_size, prepare
 from .spec import Endpoint
 from .throttle import bulk
 
-__all__ = ["Part", "plan", "run", "with_columns"]
+__all__ = ["GROUP_ROWS", "Part", "plan", "run", "with_columns"]
 
 Variants = list[tuple[dict[str, Any], dict[str, Any]]]
+
+# The records of a fan-out held before they are shaped together (the parts' pages are let go as
+# their records are taken; a frame of this many rows costs far more than starting one).
+GROUP_ROWS = 10_000
 
 
 @dataclass
@@ -80,8 +93,10 @@ def run(client: fallbacks.Source, send: Callable[..., Any], name: str, endpoint:
     ``send`` sends one request; ``client`` serves the fetches a fallback for a known failure of
     the live API needs (:mod:`instantly_nb.fallbacks`).
     """
+    together = _Together(name, parts) if len(parts) > 1 and not rawpages.eligible(name) \
+        and len({tuple(p.columns) for p in parts}) == 1 else None
     with Progress(progress, len(parts) if len(parts) > 1 else None, name) as bar:
-        def one(part: Part) -> pl.DataFrame:
+        def one(part: Part) -> pl.DataFrame | None:
             def walk(prepared: Prepared) -> list[Any]:
                 return list(iter_pages(
                     send, endpoint, path_params=prepared.path,
@@ -90,9 +105,12 @@ def run(client: fallbacks.Source, send: Callable[..., Any], name: str, endpoint:
                 ))
 
             bodies = fallbacks.fetch_bodies(client, endpoint, part.prepared, walk)
+            if together is not None:
+                together.add(part, bodies)
+                return None
             return with_columns(rawpages.frame(name, bodies), part.columns)
 
-        def one_of_many(part: Part) -> pl.DataFrame:
+        def one_of_many(part: Part) -> pl.DataFrame | None:
             with bulk():  # a cursor chain waiting beside this fan-out goes first
                 return one(part)
 
@@ -100,10 +118,78 @@ def run(client: fallbacks.Source, send: Callable[..., Any], name: str, endpoint:
                             describe=Part.describe, progress=bar if len(parts) > 1 else None)
     if not results:
         return with_columns(frames.empty(name), {c: None for c in _columns(parts)})
-    out = pl.concat(results, how="diagonal_relaxed") if len(results) > 1 else results[0]
+    joined = together.frames() if together is not None else \
+        [r for r in results if r is not None]
+    out = pl.concat(joined, how="diagonal_relaxed") if len(joined) > 1 else joined[0]
     if endpoint.name in REPEATED_ROWS:
         out = out.unique(maintain_order=True)
     return out
+
+
+class _Together:
+    """The records of a fan-out's parts, shaped in groups (see the module docstring)."""
+
+    def __init__(self, name: str, parts: Sequence[Part]):
+        self.name = name
+        self.index = {id(p): i for i, p in enumerate(parts)}
+        self.parts = parts
+        self.lock = threading.Lock()
+        self.waiting: dict[int, list[dict[str, Any]]] = {}
+        self.held = 0
+        # part index -> (the frame holding its rows, first row, row count)
+        self.pieces: dict[int, tuple[pl.DataFrame, int, int]] = {}
+
+    def add(self, part: Part, bodies: list[Any]) -> None:
+        """Take the records of one part's pages; shape what is held when it is enough."""
+        rows: list[dict[str, Any]] = []
+        for body in bodies:
+            rows.extend(frames.records(self.name, body.decoded() if isinstance(
+                body, rawpages.RawPage) else body))
+        rows = clean_rows(self.name, rows)  # logged per part, as when parts are shaped alone
+        with self.lock:
+            self.waiting[self.index[id(part)]] = rows
+            self.held += len(rows)
+            if self.held < GROUP_ROWS:
+                return
+            group, self.waiting, self.held = self.waiting, {}, 0
+        self._shape(group)
+
+    def _shape(self, group: dict[int, list[dict[str, Any]]]) -> None:
+        order = sorted(group)
+        rows = [row for i in order for row in group[i]]
+        frame = frames.to_frame(self.name, rows)
+        pieces: dict[int, tuple[pl.DataFrame, int, int]] = {}
+        if frame.width != len(frames.schema(self.name)):  # extra or _raw columns
+            for i in order:
+                alone = with_columns(frames.to_frame(self.name, group[i]), self.parts[i].columns)
+                pieces[i] = (alone, 0, alone.height)
+        else:
+            tags = [pl.Series(key, [self.parts[i].columns[key] for i in order
+                                    for _ in range(len(group[i]))], pl.String)
+                    for key in self.parts[order[0]].columns if key not in frame.columns]
+            frame = pl.DataFrame([*tags, *frame.get_columns()]) if tags else frame
+            start = 0
+            for i in order:
+                pieces[i] = (frame, start, len(group[i]))
+                start += len(group[i])
+        with self.lock:
+            self.pieces.update(pieces)
+
+    def frames(self) -> list[pl.DataFrame]:
+        """The frames of all parts in part order (rows of one frame next to each other are
+        taken as one slice)."""
+        if self.waiting:
+            group, self.waiting, self.held = self.waiting, {}, 0
+            self._shape(group)
+        runs: list[list[Any]] = []
+        for i in range(len(self.parts)):
+            frame, start, count = self.pieces[i]
+            if runs and runs[-1][0] is frame and runs[-1][1] + runs[-1][2] == start:
+                runs[-1][2] += count
+            else:
+                runs.append([frame, start, count])
+        return [f if (start, count) == (0, f.height) else f.slice(start, count)
+                for f, start, count in runs]
 
 
 def with_columns(frame: pl.DataFrame, columns: Mapping[str, Any]) -> pl.DataFrame:

@@ -98,3 +98,14 @@ def test_absent_columns_are_typed_nulls_and_absent_enums_have_null_labels():
     df = frames.to_frame("campaigns.list", [{"id": "a"}, {"id": "b"}])
     assert df.schema == frames.empty("campaigns.list").schema
     assert all(df[c].null_count() == 2 for c in df.columns if c != "id")
+
+
+def test_json_text_is_what_the_standard_encoder_writes():
+    from instantly_nb.coerce import _dumps
+
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+    values = ["a\n\"é\u2028\x7f\x01", 1, -2**80, 1.5e300, 1e16, float("nan"), float("-inf"), True,
+              None, [], {}, {"a": [1, {"b": None}], "c": "x\t"}, [{"address": "x@y.io"}],
+              {1: 2, None: 3, 2.5: True}, date(2026, 1, 2), {"d": datetime(2026, 1, 2)}]
+    for value in values:
+        assert _dumps(value) == encoder.encode(value), value
