@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cache
 from typing import Any
 
 import polars as pl
@@ -74,18 +75,19 @@ def clean_rows(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def derived_exprs(name: str) -> tuple[tuple[str, ...], list[pl.Expr]] | None:
+@cache
+def derived_exprs(name: str) -> tuple[tuple[str, ...], tuple[pl.Expr, ...]] | None:
     """The columns the derived columns of ``name`` are made of, and the expressions making
     them (see :data:`DERIVED`); None when it has none."""
     if not DERIVED.get(name):
         return None
     step = pl.col("step").cast(pl.String)
     parts = [step.str.extract(_E_STEP, i).cast(pl.Int64) for i in (1, 2, 3, 4)]
-    return ("step",), [
+    return ("step",), (
         parts[0].alias("step_subsequence"),
         pl.coalesce(parts[1], parts[3]).alias("step_number"),
         parts[2].alias("step_variant"),
-    ]
+    )
 
 
 def add_derived(name: str, frame: pl.DataFrame) -> pl.DataFrame:

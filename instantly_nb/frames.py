@@ -277,7 +277,7 @@ def _nulls(child: Field | dict[str, Any], column: str, n: int, out: dict[str, pl
         _nulls(grandchild, f"{column}__{key}", n, out)
 
 
-def _typed(name: str, fields: Sequence[Field], out: dict[str, pl.Series],
+def _typed(name: str, out: dict[str, pl.Series],
            raws: dict[str, pl.Series | None], times: dict[str, str]) -> dict[str, pl.Series]:
     """Parse the timestamps and dates of ``out`` in place; return the label and derived
     columns. One polars query does all of it (each Series operation would be a query)."""
@@ -285,14 +285,10 @@ def _typed(name: str, fields: Sequence[Field], out: dict[str, pl.Series],
     exprs: list[pl.Expr] = []
     for column, dtype in times.items():
         used[column] = out[column]
-        exprs.append(_first_parse(pl.col(column), dtype).alias(column))
-    for f in fields:
-        if f.enum:
-            codes, labels = zip(*f.enum, strict=True)
-            used[f.name] = out[f.name]
-            exprs.append(pl.col(f.name).replace_strict(
-                list(codes), list(labels), default=None, return_dtype=pl.String
-            ).alias(f"{f.name}_label"))
+        exprs.append(_parsing(column, dtype))
+    for column, label in _labels(name):
+        used[column] = out[column]
+        exprs.append(label)
     derived = derived_exprs(name)
     if derived:
         used.update((c, out[c]) for c in derived[0])
@@ -302,6 +298,25 @@ def _typed(name: str, fields: Sequence[Field], out: dict[str, pl.Series],
     got = pl.DataFrame(list(used.values())).select(exprs)
     out.update(_parse_times({c: (out[c], d) for c, d in times.items()}, got, raws))
     return {c: got[c] for c in got.columns if c not in times}
+
+
+@cache
+def _parsing(column: str, dtype: str) -> pl.Expr:
+    return _first_parse(pl.col(column), dtype).alias(column)
+
+
+@cache
+def _labels(name: str) -> tuple[tuple[str, pl.Expr], ...]:
+    """Each enum column of ``name`` and the expression of its label (made once: making one
+    costs more than running it on a small frame)."""
+    out = []
+    for f in _fields(name):
+        if f.enum:
+            codes, labels = zip(*f.enum, strict=True)
+            out.append((f.name, pl.col(f.name).replace_strict(
+                list(codes), list(labels), default=None, return_dtype=pl.String
+            ).alias(f"{f.name}_label")))
+    return tuple(out)
 
 
 def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]]
@@ -337,7 +352,7 @@ def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]
     raws: dict[str, pl.Series | None] = {}
     times: dict[str, str] = {}
     _walk(_tree(name), rows, "", out, extras, raws, times)
-    added = _typed(name, fields, out, raws, times)
+    added = _typed(name, out, raws, times)
     columns: list[pl.Series] = []
     for f in fields:
         columns.append(out[f.name])

@@ -309,6 +309,21 @@ def _read(name: str, pages: Sequence[RawPage]) -> pl.DataFrame | None:
 def _finish(name: str, wide: pl.DataFrame) -> pl.DataFrame | None:
     """Parse timestamps and add labels, all columns at once; None when a timestamp does not
     parse."""
+    exprs, times = _finishing(name)
+    out = wide.select(exprs)
+    for f in times:  # a null that was text: the other forms frames reads, else the ordinary path
+        if out[f.name].null_count() != wide[f.name].null_count():
+            parsed = frames._parse_time(wide[f.name], f.dtype)
+            if parsed.null_count() != wide[f.name].null_count():
+                return None
+            out = out.with_columns(parsed)
+    return mask_secrets(out)  # as frames.to_frame does
+
+
+@cache
+def _finishing(name: str) -> tuple[list[pl.Expr], tuple[Field, ...]]:
+    """The expressions of :func:`_finish` and the timestamp fields, made once per listing
+    (making them costs more than running them on a few pages)."""
     exprs: list[pl.Expr] = []
     times: list[Field] = []
     for f in frames._fields(name):
@@ -325,14 +340,7 @@ def _finish(name: str, wide: pl.DataFrame) -> pl.DataFrame | None:
             codes, labels = zip(*f.enum, strict=True)
             exprs.append(column.replace_strict(list(codes), list(labels), default=None,
                                                return_dtype=pl.String).alias(f"{f.name}_label"))
-    out = wide.select(exprs)
-    for f in times:  # a null that was text: the other forms frames reads, else the ordinary path
-        if out[f.name].null_count() != wide[f.name].null_count():
-            parsed = frames._parse_time(wide[f.name], f.dtype)
-            if parsed.null_count() != wide[f.name].null_count():
-                return None
-            out = out.with_columns(parsed)
-    return mask_secrets(out)  # as frames.to_frame does
+    return exprs, tuple(times)
 
 
 class _GcPause:
