@@ -257,3 +257,21 @@ def test_today_defaults_to_the_current_utc_date() -> None:
         rows = c.get("/api/v2/campaigns/analytics/daily").json()
     after = dt.datetime.now(dt.UTC).date().isoformat()
     assert rows[-1]["date"] in {before, after}
+
+
+@pytest.mark.parametrize("more", [True, False])
+def test_a_raw_page_is_the_utf8_of_the_page_written_as_json(more):
+    import json
+
+    from instantly_nb.demo.protocol import Call, raw_page
+    from instantly_nb.endpoints import ENDPOINTS
+
+    records = [{"id": "a", "name": "Chloé Müller"}, {"id": "b", "name": "Ben"}, {"id": "ü"}]
+    items = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records]
+    call = Call(ENDPOINTS["leads.list"], {}, [], {})
+    page = raw_page(call, items, more, "ü")
+    expected = {"items": records, **({"next_starting_after": "ü"} if more else {})}
+    assert page.data == json.dumps(expected, ensure_ascii=False,
+                                   separators=(",", ":")).encode("utf-8")
+    assert page.value() == expected
+    assert raw_page(call, [], False, None).data == b'{"items":[]}'

@@ -55,12 +55,13 @@ class Text:
 
 @dataclass
 class Raw:
-    """A JSON answer already written as text (sent as it is; ``value()`` reads it back)."""
+    """A JSON answer already written as UTF-8 bytes (sent as they are; ``value()`` reads them
+    back)."""
 
-    text: str
+    data: bytes
 
     def value(self) -> Any:
-        return json.loads(self.text)
+        return json.loads(self.data)
 
 
 @dataclass
@@ -305,4 +306,6 @@ def raw_page(call: Call, items: list[str], more: bool, last_id: str | None) -> R
         tail = '],"next_starting_after":' + json.dumps(last_id, ensure_ascii=False) + "}"
     elif call.faults.empty_final_cursor:
         tail = '],"next_starting_after":""}'
-    return Raw("".join(('{"items":[', ",".join(items), tail)))  # the page is copied twice
+    # each item encoded alone: most are ASCII (a copy), a whole page with one "é" is not
+    return Raw(b"".join((b'{"items":[', b",".join([item.encode() for item in items]),
+                         tail.encode())))

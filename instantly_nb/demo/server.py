@@ -134,7 +134,7 @@ def _answer(result: Any, mutation: str | None) -> Response:
     if isinstance(result, Text):
         return Response(result.body, media_type=result.media_type)
     if isinstance(result, Raw):
-        data = result.text.encode()
+        data = result.data
     else:
         data = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
     if mutation:
@@ -346,6 +346,7 @@ class DemoServer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((self.host, self.port))
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                proxy_headers=False,  # no proxy in front: one layer less
                                 timeout_graceful_shutdown=1, log_config=None)
         server = uvicorn.Server(config)
         self._socket, self._server = sock, server
