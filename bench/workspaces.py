@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 from bench.server import ServerConfig, ServerProcess  # noqa: E402
 from bench.table import Row, machine, render  # noqa: E402
+from instantly_nb.sidebyside import AT_ONCE, HEAVY  # noqa: E402
 
 BEGIN, END = "<!-- bench:workspaces:begin -->", "<!-- bench:workspaces:end -->"
 WALL_TARGET, MEMORY_TARGET = 4.0, 2.0
@@ -46,7 +47,8 @@ class Options:
     counts: tuple[int, ...] = (1, 5, 20)
     days: int = 90
     workers: int = 32
-    at_once: int = 4
+    at_once: int = AT_ONCE
+    heavy: int = HEAVY
     notes: list[str] = field(default_factory=list)
 
 
@@ -72,7 +74,8 @@ def child(argv: Sequence[str]) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--days", type=int, default=90)
     p.add_argument("--workers", type=int, default=32)
-    p.add_argument("--at-once", type=int, default=4)
+    p.add_argument("--at-once", type=int, default=AT_ONCE)
+    p.add_argument("--heavy", type=int, default=HEAVY)
     args = p.parse_args(argv)
     import polars as pl
 
@@ -87,7 +90,7 @@ def child(argv: Sequence[str]) -> int:
     t0, cpu0 = time.perf_counter(), time.process_time()
     with ws:
         summary = ws.pull(args.out, days=args.days, workers=args.workers, at_once=args.at_once,
-                          progress=False)
+                          heavy=args.heavy, progress=False)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     leads = open_dataset(args.out)["leads.list"].select(pl.len()).collect().item()
@@ -106,7 +109,8 @@ def _measure(server: ServerProcess, keys: list[str], out: Path, opts: Options) -
     proc = subprocess.run(
         [sys.executable, "-m", "bench.workspaces", "--child", "--url", server.url,
          "--keys", ",".join(keys), "--pacing", json.dumps(server.pacing), "--out", str(out),
-         "--days", str(opts.days), "--workers", str(opts.workers), "--at-once", str(opts.at_once)],
+         "--days", str(opts.days), "--workers", str(opts.workers), "--at-once", str(opts.at_once),
+         "--heavy", str(opts.heavy)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"the measured pull failed:\n{proc.stderr[-3000:]}")
@@ -203,7 +207,8 @@ def record(path: Path, rows: list[Row], opts: Options) -> None:
         f"Each workspace: demo `{cfg.size}`, its own key and limits ({cfg.per_second}/s, "
         f"{cfg.per_minute}/min, GET /emails {cfg.emails_per_minute}/min), latency "
         f"{cfg.latency_ms:g}+U(0,{cfg.jitter_ms:g}) ms; one pool of {opts.workers} for all, "
-        f"{opts.at_once} workspaces in flight at once.",
+        f"{opts.at_once} workspaces in flight at once (each walking its e-mail listing), the other "
+        f"steps of {opts.heavy} of them at a time.",
         "", render(rows), "", *[f"- {n}" for n in opts.notes], END])
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     if BEGIN not in text:
@@ -224,13 +229,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--latency-ms", type=float, default=125.0)
     p.add_argument("--jitter-ms", type=float, default=50.0)
     p.add_argument("--days", type=int, default=90)
-    p.add_argument("--at-once", type=int, default=4, help="workspaces in flight at once")
+    p.add_argument("--at-once", type=int, default=AT_ONCE, help="workspaces in flight at once")
+    p.add_argument("--heavy", type=int, default=HEAVY,
+                   help="workspaces whose steps other than the e-mail listing run at once")
     p.add_argument("--record", action="store_true")
     args = p.parse_args(argv)
     opts = Options(server=replace(Options().server, size=args.size, latency_ms=args.latency_ms,
                                   jitter_ms=args.jitter_ms, emails_per_minute=args.emails_per_minute),
                    counts=tuple(int(c) for c in args.counts.split(",")), days=args.days,
-                   at_once=args.at_once)
+                   at_once=args.at_once, heavy=args.heavy)
     rows = run(opts)
     print(render(rows))
     for note in opts.notes:

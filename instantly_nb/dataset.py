@@ -38,7 +38,7 @@ import polars as pl
 from . import frames as shaping
 from .errors import StoreError
 
-__all__ = ["DatasetWriter", "PARTITION", "EXTRA", "conform", "open_dataset", "table_schema"]
+__all__ = ["DatasetWriter", "HeldRows", "PARTITION", "EXTRA", "conform", "open_dataset", "table_schema"]
 
 PARTITION = "workspace"
 EXTRA = "_extra"
@@ -47,6 +47,8 @@ META_TABLES = ("_workspaces", "_pull_steps")
 #: A table's rows are held until this many bytes (in memory), then written out as a part file:
 #: the bound on what a large listing holds, and parts of a size engines read well.
 PART_BYTES = 4 * 2**20
+#: What the writers of one side-by-side pull hold together at most (:class:`HeldRows`).
+HELD_BYTES = 16 * 2**20
 
 
 def table_schema(name: str, fanout: Sequence[str] = ()) -> dict[str, pl.DataType]:
@@ -84,16 +86,52 @@ def _safe(part: str) -> str:
     return cleaned
 
 
+class HeldRows:
+    """The rows held by several writers together (the workspaces of one pull), bounded: when
+    they hold more than ``limit`` bytes, the table holding the most is written out as a part,
+    so what many workspaces' listings hold does not grow with the number of workspaces (their
+    parts get smaller instead)."""
+
+    def __init__(self, limit: int = HELD_BYTES) -> None:
+        self.limit = limit
+        self._lock = threading.Lock()
+        self._held: dict[tuple[DatasetWriter, str], int] = {}
+
+    @property
+    def total(self) -> int:
+        """Bytes held now over all writers."""
+        with self._lock:
+            return sum(self._held.values())
+
+    def note(self, writer: DatasetWriter, name: str, held: int) -> tuple[DatasetWriter, str] | None:
+        """Record what table ``name`` of ``writer`` holds; the table to write out, if any."""
+        with self._lock:
+            if held:
+                self._held[(writer, name)] = held
+            else:
+                self._held.pop((writer, name), None)
+            if sum(self._held.values()) <= self.limit:
+                return None
+            return max(self._held, key=self._held.__getitem__)
+
+    def forget(self, writer: DatasetWriter, name: str | None = None) -> None:
+        """Stop counting table ``name`` of ``writer`` (every table of it when None)."""
+        with self._lock:
+            for key in [k for k in self._held if k[0] is writer and name in (None, k[1])]:
+                del self._held[key]
+
+
 class DatasetWriter:
     """Writes one workspace's tables into a staging folder; :meth:`commit` puts them in place.
 
     A table is written as :meth:`begin`, any number of :meth:`add` (rows held up to
     ``part_bytes``, then written out as a part file) and :meth:`finish`; :meth:`write` does
-    all three for a frame fetched whole.
+    all three for a frame fetched whole. Writers sharing a :class:`HeldRows` also write out
+    their largest held table whenever all of them together hold more than its limit.
     """
 
     def __init__(self, root: str | os.PathLike[str], workspace_id: str, *,
-                 part_bytes: int = PART_BYTES) -> None:
+                 part_bytes: int = PART_BYTES, shared: HeldRows | None = None) -> None:
         self.root = Path(root)
         self.workspace_id = _safe(workspace_id)
         self.staging = self.root / STAGING / f"{self.workspace_id}-{uuid.uuid4().hex[:8]}"
@@ -104,6 +142,7 @@ class DatasetWriter:
         self._held: dict[str, list[pl.DataFrame]] = {}
         self._held_bytes: dict[str, int] = {}
         self._lock = threading.Lock()  # the chains of one listing add parts side by side
+        self.shared = shared
 
     def _folder(self, name: str) -> Path:
         return self.staging / _safe(name) / f"{PARTITION}={self.workspace_id}"
@@ -129,10 +168,24 @@ class DatasetWriter:
             self._held[name].append(part)
             self._held_bytes[name] += int(part.estimated_size())
             self.rows[name] += part.height
-            if self._held_bytes[name] < self.part_bytes:
-                return
-            held, n = self._take(name)
-        self._write_part(name, n, held)
+            taken = self._take(name) if self._held_bytes[name] >= self.part_bytes else None
+            victim = None if self.shared is None else \
+                self.shared.note(self, name, self._held_bytes[name])
+        if taken is not None:
+            self._write_part(name, taken[1], taken[0])
+        if victim is not None:
+            victim[0]._write_out(victim[1])
+
+    def _write_out(self, name: str) -> None:
+        """Write out what table ``name`` holds now, if anything (the shared bound asked; the
+        table's own lock is held meanwhile, so it is not finished, dropped or committed while
+        another workspace's thread writes its part)."""
+        with self._lock:
+            if self.shared is not None:
+                self.shared.forget(self, name)
+            if self._held.get(name):
+                held, n = self._take(name)
+                self._write_part(name, n, held)
 
     def _take(self, name: str) -> tuple[list[pl.DataFrame], int]:
         held, self._held[name], self._held_bytes[name] = self._held[name], [], 0
@@ -152,6 +205,8 @@ class DatasetWriter:
             if not self._held[name] and self._parts[name] > 0:
                 return
             held, n = self._take(name)
+        if self.shared is not None:
+            self.shared.forget(self, name)
         self._write_part(name, n, held)
 
     def write(self, name: str, frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> None:
@@ -162,9 +217,14 @@ class DatasetWriter:
 
     def drop(self, name: str) -> None:
         """Forget table ``name`` (a failed fetch): its previous partition stays in the dataset."""
-        shutil.rmtree(self.staging / _safe(name), ignore_errors=True)
-        self._parts.pop(name, None)
-        self.rows.pop(name, None)
+        with self._lock:
+            shutil.rmtree(self.staging / _safe(name), ignore_errors=True)
+            self._parts.pop(name, None)
+            self.rows.pop(name, None)
+            self._held.pop(name, None)
+            self._held_bytes.pop(name, None)
+        if self.shared is not None:
+            self.shared.forget(self, name)
 
     def commit(self) -> list[str]:
         """Move every finished table's partition into the dataset (replacing the old one)."""
@@ -183,7 +243,10 @@ class DatasetWriter:
 
     def abort(self) -> None:
         """Remove the staging folder (nothing of this pull reaches the dataset)."""
-        shutil.rmtree(self.staging, ignore_errors=True)
+        if self.shared is not None:
+            self.shared.forget(self)
+        with self._lock:
+            shutil.rmtree(self.staging, ignore_errors=True)
         with contextlib.suppress(OSError):
             (self.root / STAGING).rmdir()
 

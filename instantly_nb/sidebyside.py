@@ -3,7 +3,9 @@
 Every workspace runs the sweep of :mod:`instantly_nb.pull` under its own client -- and so its own
 throttle, since the API's limits are per workspace -- while all of them share one bounded thread
 pool (``workers`` steps in flight at once, taken from the workspaces in turn, the slow listings
-first). Large listings (leads, e-mails) are shaped and written out every ``batch_pages`` pages
+first). Every workspace in flight walks its e-mail listing -- the longest walk, paced by the
+workspace's own limit, light on CPU and memory -- from the start, while the other steps, where
+the CPU and memory of a pull go, run for at most ``heavy`` workspaces at once. Large listings (leads, e-mails) are shaped and written out every ``batch_pages`` pages
 (:mod:`instantly_nb.workspaces_walk`: the leads as one cursor chain per campaign and per lead
 list, as a single Client walks them), and a workspace keeps only the small frames later steps
 take their ids from, so memory stays bounded however large the workspaces are.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import gc
 import os
 import threading
 import time
@@ -30,7 +33,7 @@ import polars as pl
 
 from . import frames as shaping
 from .client import Client
-from .dataset import DatasetWriter, table_schema, workspace_record
+from .dataset import DatasetWriter, HeldRows, table_schema, workspace_record
 from .endpoint_facts import id_column
 from .errors import AuthenticationError, InstantlyError, PaymentRequiredError, describe
 from .fanout import progress_enabled
@@ -56,7 +59,10 @@ FIRST = {"emails.list": 0, "campaigns.list": 1, "lead_lists.list": 1, LEADS: 2} 
 KEEP = {"accounts.list", "campaigns.list", "subsequences.list", "lead_lists.list",
         "inbox_placement_tests.list"}  # frames later steps take ids from
 
-AT_ONCE = 4  # workspaces in flight at once (see pull_all)
+LIGHT = frozenset({"emails.list"})  # long walks at a per-workspace limit, light per second
+AT_ONCE = 16  # workspaces in flight at once (see pull_all)
+HEAVY = 4  # workspaces whose heavy steps run at once (see pull_all)
+COLLECT_EVERY = 0.5  # seconds between collections of the young objects' reference cycles
 
 SUMMARY_SCHEMA = {"workspace": pl.String, "name": pl.String, "workspace_id": pl.String,
                   "status": pl.String, "endpoints": pl.Int64, "failed": pl.Int64, "rows": pl.Int64,
@@ -82,6 +88,7 @@ class _Job:
     done: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     running: int = 0
+    heavy_running: int = 0
     error: str | None = None
     bar: Any = None
 
@@ -139,10 +146,10 @@ def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: int) -
     job.record(step.name, rows, tally.n, round(time.perf_counter() - t0, 3), status)
 
 
-def _start(job: _Job, out: Path) -> None:
+def _start(job: _Job, out: Path, held: HeldRows) -> None:
     with count_requests() as tally:
         job.workspace_id = job.client.workspace_id()
-    job.writer = DatasetWriter(out, job.workspace_id)
+    job.writer = DatasetWriter(out, job.workspace_id, shared=held)
     job.steps["(workspace id)"] = {"endpoint": "workspaces.current (id)", "rows": 1,
                                    "requests": tally.n, "seconds": 0.0, "status": "ok"}
 
@@ -179,6 +186,7 @@ def pull_all(
     batch_pages: int = 5,
     fanout: int = 4,
     at_once: int = AT_ONCE,
+    heavy: int = HEAVY,
     progress: bool | None = None,
 ) -> pl.DataFrame:
     """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.
@@ -201,9 +209,14 @@ def pull_all(
         Requests of one fetch in flight at once (a client's fan-out pool during the pull), so
         at most ``workers * fanout`` requests are in flight over all workspaces.
     at_once : int
-        Workspaces in flight at once; the next starts when one is done. Memory grows with
-        this number, not with the number of workspaces (each in flight holds its walks' pages
-        and its fetches' frames), and a few in flight already keep the machine's cores busy.
+        Workspaces in flight at once; the next starts when one is done. Each in flight walks
+        its e-mail listing at its own limit from the start -- a long walk that costs little CPU
+        and memory per second -- so many of them wait out their limits side by side.
+    heavy : int
+        Workspaces whose other steps (the leads walk, the analytics fan-outs, everything but
+        the e-mail listing) run at once; a workspace holds its heavy slot until its last such
+        step is done and the next in line takes it. Memory grows with this number, not with
+        ``at_once`` or the number of workspaces, and a few already keep the machine's cores busy.
     progress : bool, optional
         One progress line per workspace (by default when the output is interactive).
 
@@ -233,7 +246,8 @@ def pull_all(
             job.bar = tqdm(total=len(steps), desc=job.name[:24].ljust(24), unit="endpoint",
                            position=i, leave=True)
     try:
-        _drive(jobs, folder, start, end, workers, per_workspace, batch_pages, max(1, at_once))
+        _drive(jobs, folder, start, end, workers, per_workspace, batch_pages, max(1, at_once),
+               max(1, heavy))
     finally:
         for job in jobs:
             job.client.progress, job.client.max_workers = saved[job.wid]
@@ -253,15 +267,20 @@ def _steps(only: list[str] | None) -> list[Step]:
 
 
 def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: int,
-           per_workspace: int, batch: int, at_once: int) -> None:
+           per_workspace: int, batch: int, at_once: int, heavy: int) -> None:
     """The one scheduler: ready steps of the workspaces in flight, in turn, on one bounded
-    pool; a workspace starts when one of the ``at_once`` in flight is done."""
+    pool. A workspace starts when one of the ``at_once`` in flight is done; its e-mail listing
+    walks at once, its other steps wait for one of the ``heavy`` heavy slots."""
     lock = threading.Lock()
     running: dict[Future[None], tuple[_Job, Step | None]] = {}
+    slots = _Slots(heavy, max(1, workers - heavy))
+    held = HeldRows()  # the rows all workspaces' writers hold together, bounded
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inb-ws") as pool:
 
         def submit(job: _Job, step: Step | None, fn: Callable[[], None]) -> None:
             job.running += 1
+            if step is not None:
+                slots.take(job, step)
             running[pool.submit(contextvars.copy_context().run, fn)] = (job, step)
 
         waiting = list(jobs)
@@ -271,35 +290,99 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
                                   for j in jobs) < at_once:
                 job = waiting.pop(0)
                 job.started = time.perf_counter()
-                submit(job, None, lambda j=job: _start(j, out))  # type: ignore[misc]
+                submit(job, None, lambda j=job: _start(j, out, held))  # type: ignore[misc]
+
+        def fill() -> None:
+            _fill(jobs, running, submit, slots, workers, per_workspace, start, end, batch)
 
         start_more()
+        collected = time.monotonic()
         while running:
-            _fill(jobs, running, submit, workers, per_workspace, start, end, batch)
-            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            fill()
+            finished, _ = wait(running, timeout=COLLECT_EVERY, return_when=FIRST_COMPLETED)
+            if time.monotonic() - collected >= COLLECT_EVERY:
+                _collect()
+                collected = time.monotonic()
             for fut in finished:
                 job, step = running.pop(fut)
                 job.running -= 1
+                if step is not None:
+                    slots.give(job, step)
                 with lock:
                     _settle(job, step, fut.exception())
+                slots.release_if_done(job)
                 if job.running == 0 and (not job.pending or job.error is not None):
                     _close(job, start, end)
             start_more()
-            _fill(jobs, running, submit, workers, per_workspace, start, end, batch)
+            fill()
 
 
-def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], workers: int,
-          per_workspace: int, start: dt.date, end: dt.date, batch: int) -> None:
-    """Submit ready steps, one workspace at a time in turn, until the pool is full."""
+def _collect() -> None:
+    """Free the reference cycles of the answers read lately (an HTTP response and its stream
+    refer to each other, and so hold the page's bytes until collected). A fetch pauses the
+    automatic collection while it runs (:func:`instantly_nb.rawpages.gc_paused`) and many
+    workspaces side by side always have one running, so without this every answer of the pull
+    would stay in memory until its end: ~75 MB per workspace. Only the youngest generation is
+    walked -- what was allocated since the last call -- which costs milliseconds."""
+    gc.collect(0)
+
+
+def light(step: Step) -> bool:
+    """Whether ``step`` runs beside the heavy steps, outside the heavy slots (the long walks
+    at a per-workspace limit that cost little CPU and memory per second)."""
+    return step.name in LIGHT
+
+
+class _Slots:
+    """The heavy slots (workspaces whose heavy steps may run) and the light steps running."""
+
+    def __init__(self, heavy: int, light_threads: int) -> None:
+        self.heavy = max(1, heavy)
+        self.light_threads = light_threads
+        self.holders: list[_Job] = []  # workspaces holding a heavy slot, oldest first
+        self.light_running = 0
+        self.most = 0  # the most workspaces that ever held a heavy slot at once
+
+    def may_run(self, job: _Job, step: Step) -> bool:
+        if light(step):
+            return self.light_running < self.light_threads
+        return job in self.holders or len(self.holders) < self.heavy
+
+    def take(self, job: _Job, step: Step) -> None:
+        if light(step):
+            self.light_running += 1
+            return
+        job.heavy_running += 1
+        if job not in self.holders:
+            self.holders.append(job)
+            self.most = max(self.most, len(self.holders))
+
+    def give(self, job: _Job, step: Step) -> None:
+        if light(step):
+            self.light_running -= 1
+        else:
+            job.heavy_running -= 1
+
+    def release_if_done(self, job: _Job) -> None:
+        """A workspace gives its slot back once no heavy step of it is pending or running."""
+        if job in self.holders and job.heavy_running == 0 and (
+                job.error is not None or not any(not light(s) for s in job.pending)):
+            self.holders.remove(job)
+
+
+def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], slots: _Slots,
+          workers: int, per_workspace: int, start: dt.date, end: dt.date, batch: int) -> None:
+    """Submit ready steps, one workspace at a time in turn, until the pool is full: light
+    steps of any workspace in flight, heavy steps of the workspaces holding a heavy slot
+    (given in the order the workspaces started)."""
     progressed = True
     while progressed and len(running) < workers:
         progressed = False
         for job in jobs:
             if job.writer is None or job.error is not None or job.running >= per_workspace:
                 continue
-            ready = job.ready()
-            if ready and len(running) < workers:
-                step = ready[0]
+            step = next((s for s in job.ready() if slots.may_run(job, s)), None)
+            if step is not None and len(running) < workers:
                 job.pending.remove(step)
                 submit(job, step, lambda j=job, s=step: _run_step(j, s, start, end, batch))
                 progressed = True

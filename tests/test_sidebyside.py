@@ -201,3 +201,74 @@ def test_no_more_workspaces_than_at_once_are_in_flight(server, tmp_path):
     assert most[0] == 1  # one workspace at a time: the next starts when one is done
     leads = open_dataset(tmp_path)["leads.list"].group_by("workspace").len().collect()
     assert leads.height == 3 and leads["len"].min() > 0
+
+
+def test_heavy_steps_of_at_most_heavy_workspaces_run_while_every_e_mail_listing_walks(server, tmp_path):
+    import threading
+
+    keys = {f"h{i}": f"demo-key-h{i}" for i in range(4)}
+    walking = threading.Barrier(len(keys), timeout=60)  # every workspace's e-mail walk at once
+    heavy: dict[str, int] = {}
+    most = [0]
+    lock = threading.Lock()
+
+    def tracked(wid, client):
+        send = client._requester.send
+        first = [True]
+
+        def one(endpoint, *args, **kwargs):
+            if endpoint.name == "workspaces.current":  # the workspace's id, before any step
+                return send(endpoint, *args, **kwargs)
+            if endpoint.name == "emails.list":
+                if first[0]:  # the first page of each walk waits for all the others
+                    first[0] = False
+                    walking.wait()
+                return send(endpoint, *args, **kwargs)
+            with lock:
+                heavy[wid] = heavy.get(wid, 0) + 1
+                most[0] = max(most[0], sum(1 for n in heavy.values() if n))
+            try:
+                return send(endpoint, *args, **kwargs)
+            finally:
+                with lock:
+                    heavy[wid] -= 1
+
+        client._requester.send = one
+        return client
+
+    ws = Workspaces({w: tracked(w, c) for w, c in clients(server, keys).items()})
+    with ws:
+        summary = ws.pull(tmp_path, days=14, end=TODAY, at_once=4, heavy=1, batch_pages=1,
+                          only=["leads.list", "emails.list", "campaigns.analytics_steps"])
+    assert summary["status"].to_list() == ["ok"] * 4
+    assert most[0] == 1  # one workspace's heavy steps at a time, e-mail walks beside them
+    assert not walking.broken
+    ds = open_dataset(tmp_path)
+    for table in ("leads.list", "emails.list", "campaigns.analytics_steps"):
+        assert ds[table].group_by("workspace").len().collect().height == 4, table
+    leads = ds["leads.list"].collect()
+    assert leads.group_by("workspace", "id").len()["len"].max() == 1  # every lead once
+
+
+def test_a_failing_workspace_gives_its_slots_back(server, tmp_path):
+    keys = {"ok1": "demo-key-ok1", "badkey": "not-a-key", "unpaid": "demo-key-unpaid-x",
+            "ok2": "demo-key-ok2"}
+    import threading
+
+    result = {}
+
+    def pull():
+        with Workspaces(clients(server, keys)) as ws:
+            result["summary"] = ws.pull(tmp_path, days=14, end=TODAY, at_once=2, heavy=1,
+                                        only=["leads.list", "emails.list", "campaigns.analytics"])
+
+    thread = threading.Thread(target=pull, daemon=True)
+    thread.start()
+    thread.join(300)  # a slot never given back would leave the pull waiting forever
+    assert not thread.is_alive(), "the pull is stuck: a failed workspace kept its slot"
+    summary = result["summary"]
+    status = dict(summary.select("workspace", "status").iter_rows())
+    assert status["ok1"] == status["ok2"] == "ok"
+    assert status["badkey"].startswith("failed: AuthenticationError")
+    assert status["unpaid"].startswith("failed: PaymentRequiredError")
+    assert open_dataset(tmp_path)["_workspaces"].collect()["entry"].sort().to_list() == ["ok1", "ok2"]

@@ -63,3 +63,30 @@ def test_a_listing_without_rows_still_gets_its_columns(tmp_path):
     writer.commit()
     table = open_dataset(tmp_path)["leads.list"].collect()
     assert table.height == 0 and "email" in table.columns and table.columns[-1] == "_extra"
+
+
+def test_writers_sharing_a_bound_write_out_their_largest_table_and_lose_no_row(tmp_path):
+    from instantly_nb.dataset import PART_BYTES, HeldRows, conform
+
+    schema = table_schema("campaigns.analytics")
+    frame = pl.DataFrame({"campaign_id": [f"c{i}" for i in range(50)]})
+    one = int(conform(frame.with_columns(pl.col("campaign_id") + "-0-0"), schema).estimated_size())
+    shared = HeldRows(limit=3 * one)
+    writers = [DatasetWriter(tmp_path, f"ws-{k}", shared=shared) for k in range(3)]
+    for w in writers:
+        w.begin("campaigns.analytics", schema)
+    most = 0
+    for i in range(4):
+        for k, w in enumerate(writers):
+            w.add("campaigns.analytics", frame.with_columns(pl.col("campaign_id") + f"-{k}-{i}"))
+            most = max(most, shared.total)
+    assert most <= shared.limit < PART_BYTES  # each writer alone would hold everything until finish
+    parts = {k: len(list((w.staging / "campaigns.analytics").rglob("*.parquet")))
+             for k, w in enumerate(writers)}
+    assert sum(parts.values()) >= 3  # written out along the way, not held
+    for w in writers:
+        w.finish("campaigns.analytics")
+        w.commit()
+    assert shared.total == 0
+    table = open_dataset(tmp_path)["campaigns.analytics"].collect()
+    assert table.height == 3 * 4 * 50 and table["campaign_id"].n_unique() == table.height
