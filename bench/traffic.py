@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from instantly_nb.endpoints import ENDPOINTS
+from instantly_nb.http import Connections
 
 __all__ = ["Call", "Recorder", "chains", "endpoint_of", "estimate_sequential", "needed", "replay"]
 
@@ -77,8 +78,7 @@ class Recorder(httpx.BaseTransport):
     """An httpx transport that forwards to a real one and logs every request."""
 
     def __init__(self, max_connections: int = 64):
-        self._inner = httpx.HTTPTransport(limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections))
+        self._inner = Connections(max_connections)  # the transport a Client uses by default
         self._lock = threading.Lock()
         self.calls: list[Call] = []
 

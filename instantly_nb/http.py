@@ -5,7 +5,7 @@ through :meth:`Requester.send`, which
 
 * builds the request as that client would and hands it to the client's transport, without the
   client's per-request work it never needs (the same bytes on the wire), over a stack of
-  kept-alive connections that costs the same CPU however many are open (:class:`_Connections`);
+  kept-alive connections that costs the same CPU however many are open (:class:`Connections`);
 
 * refuses an endpoint that is not (a copy of) an entry of ``ENDPOINTS`` as it was at import, and
   sends through :class:`~instantly_nb.guard.ReadOnlyTransport`, which refuses any request that is
@@ -55,7 +55,7 @@ from .scope import check_cancelled, interruptible_sleep
 from .spec import Endpoint
 from .throttle import DEFAULT_LATENCY_S, Throttle
 
-__all__ = ["Requester", "RetryPolicy", "USER_AGENT", "count_requests"]
+__all__ = ["Connections", "Requester", "RetryPolicy", "USER_AGENT", "count_requests"]
 
 log = logging.getLogger("instantly_nb.http")
 _httpx_log = logging.getLogger("httpx")  # httpx.Client logs each request there
@@ -149,7 +149,7 @@ def _proxy_for(base_url: str) -> str | None:
     return urllib.request.getproxies().get(url.scheme)
 
 
-class _Connections(httpx.BaseTransport):
+class Connections(httpx.BaseTransport):
     """Up to ``limit`` keep-alive connections, each in an ``httpx.HTTPTransport`` of its own that
     serves one request at a time.
 
@@ -161,7 +161,7 @@ class _Connections(httpx.BaseTransport):
     unused for ``keepalive_expiry`` is closed when another one comes back, like the pool's.
     """
 
-    def __init__(self, limit: int, proxy: str | None, keepalive_expiry: float = 5.0):
+    def __init__(self, limit: int = 64, proxy: str | None = None, keepalive_expiry: float = 5.0):
         self._limit = max(1, limit)
         self._proxy = proxy
         self._expiry = keepalive_expiry
@@ -237,11 +237,11 @@ class _Connections(httpx.BaseTransport):
 
 
 class _GiveBack(httpx.SyncByteStream):
-    """An answer's body; closing it gives its connection back to :class:`_Connections`."""
+    """An answer's body; closing it gives its connection back to :class:`Connections`."""
 
-    def __init__(self, stream: Any, owner: _Connections, transport: httpx.HTTPTransport):
+    def __init__(self, stream: Any, owner: Connections, transport: httpx.HTTPTransport):
         self._stream = stream
-        self._owner: _Connections | None = owner
+        self._owner: Connections | None = owner
         self._transport = transport
 
     def __iter__(self) -> Any:
@@ -284,7 +284,7 @@ class Requester:
         # every request, whatever sends it, goes through the read-only transport; proxies
         # from the environment are applied inside it rather than by httpx's mounts
         self._transport = ReadOnlyTransport(
-            transport or _Connections(max_connections, _proxy_for(base_url)), base_url)
+            transport or Connections(max_connections, _proxy_for(base_url)), base_url)
         self._http = httpx.Client(
             base_url=base_url,
             headers={

@@ -14,7 +14,7 @@ import pytest
 
 from instantly_nb import errors
 from instantly_nb.endpoints import ENDPOINTS
-from instantly_nb.http import USER_AGENT, Requester, RetryPolicy, _Connections
+from instantly_nb.http import USER_AGENT, Connections, Requester, RetryPolicy
 from instantly_nb.throttle import RateWindow, Throttle
 
 from .conftest import FAKE_KEY
@@ -200,7 +200,7 @@ def test_requests_in_flight_never_open_more_than_max_connections():
 
 
 def test_a_request_waits_for_a_connection_at_most_the_pool_timeout(server):
-    pool = _Connections(limit=1, proxy=None)
+    pool = Connections(limit=1, proxy=None)
     held = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
     waiting = httpx.Request("GET", server.url + "/api/v2/campaigns",
                             extensions={"timeout": httpx.Timeout(5, pool=0.05).as_dict()})
@@ -227,7 +227,7 @@ def test_a_pool_timeout_is_a_timeout_error_of_the_request_function(server):
 
 
 def test_connections_idle_longer_than_the_keepalive_expiry_are_closed(server):
-    pool = _Connections(limit=4, proxy=None, keepalive_expiry=0.05)
+    pool = Connections(limit=4, proxy=None, keepalive_expiry=0.05)
     first = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
     second = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
     first.read(), second.read()
@@ -244,7 +244,7 @@ def test_connections_idle_longer_than_the_keepalive_expiry_are_closed(server):
 
 
 def test_an_answer_closed_after_the_pool_keeps_no_connection(server):
-    pool = _Connections(limit=2, proxy=None)
+    pool = Connections(limit=2, proxy=None)
     late = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
     pool.close()
     late.read()
