@@ -143,3 +143,33 @@ def test_ids_and_stamps_of_a_page_equal_the_one_at_a_time_versions() -> None:
                                                    for m, k in zip(ms, numbers, strict=True)]
     assert iso_ms_quoted(ms) == [f'"{iso_ms(int(m))}"' for m in ms]
     assert uids_at(ms[:0], 7, "lead", []) == []
+
+
+def test_per_campaign_analytics_kept_per_window_equal_the_filtered_computation() -> None:
+    from instantly_nb.demo import analytics
+    from instantly_nb.demo.protocol import Call
+    from instantly_nb.demo.registry import handlers
+    from instantly_nb.endpoints import ENDPOINTS
+
+    ws = build_workspace(7, "tiny", today=TODAY)
+    run = handlers()
+    first, last = ws.dates[3], ws.dates[-5]
+    w = (3, len(ws.dates) - 5)
+    for n, cid in enumerate(ws.campaign_ids):
+        window = [("start_date", first), ("end_date", last)]
+        rows = ws.main.filter(pl.col("c") == n)
+        daily = run["campaigns.analytics_daily"](
+            ws, Call(ENDPOINTS["campaigns.analytics_daily"], {}, [("campaign_id", cid), *window],
+                     {}))
+        assert daily == analytics.daily(rows, w, ws.dates[w[0]:w[1] + 1])
+        overview = run["campaigns.analytics_overview"](
+            ws, Call(ENDPOINTS["campaigns.analytics_overview"], {}, [("id", cid), *window], {}))
+        totals = analytics.campaign_totals(rows, w).get(n) or analytics.zero_totals()
+        assert overview == {k: totals[k] for k in analytics.OVERVIEW_FIELDS}
+    both = [("campaign_status", "1"), ("start_date", first), ("end_date", last)]
+    chosen = [c.index for c in ws.plan.campaigns if c.status == 1]
+    daily = run["campaigns.analytics_daily"](
+        ws, Call(ENDPOINTS["campaigns.analytics_daily"], {}, both, {}))
+    assert len(chosen) > 1 and daily == analytics.daily(
+        ws.main.filter(pl.col("c").is_in(chosen)), w, ws.dates[w[0]:w[1] + 1])
+    assert sum(r["sent"] for r in daily) > 0

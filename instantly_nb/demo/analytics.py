@@ -169,8 +169,21 @@ def _day_columns(sends: pl.DataFrame, w: _Days, group: np.ndarray | None = None,
 
 def daily(sends: pl.DataFrame, w: _Days, dates: list[str]) -> list[dict[str, Any]]:
     """One row per day of the window (``dates[i]`` names day ``w[0] + i``), zeros included."""
-    cols = {k: v[0] for k, v in _day_columns(sends, w).items()}
-    return [{"date": dates[i], **{k: int(cols[k][i]) for k in DAILY_FIELDS}}
+    return daily_of(_day_columns(sends, w), [0], w, dates)
+
+
+def day_columns_of(sends: pl.DataFrame, w: _Days, group: np.ndarray,
+                   groups: int) -> dict[str, np.ndarray]:
+    """Daily counts of :data:`DAILY_FIELDS` per row group: (groups, days of ``w``) each."""
+    cols = _day_columns(sends, w, group.astype(np.int64), groups)
+    return {k: cols[k] for k in DAILY_FIELDS}
+
+
+def daily_of(cols: dict[str, np.ndarray], chosen: list[int], w: _Days,
+             dates: list[str]) -> list[dict[str, Any]]:
+    """:func:`daily` of the rows of the ``chosen`` groups of ``cols`` (counts add up)."""
+    summed = {k: cols[k][chosen].sum(axis=0).tolist() for k in DAILY_FIELDS}
+    return [{"date": dates[i], **{k: summed[k][i] for k in DAILY_FIELDS}}
             for i in range(w[1] - w[0] + 1)]
 
 

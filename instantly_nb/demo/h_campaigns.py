@@ -78,7 +78,9 @@ def _selected(ws: Workspace, call: Call, omit_drafts: bool) -> list[int]:
 def _totals(ws: Workspace, chosen: list[int], w: tuple[int, int] | None) -> dict[int, Any]:
     if w is None or not chosen:
         return {}
-    return analytics.campaign_totals(ws.main.filter(pl.col("c").is_in(chosen)), w)
+    # every campaign's totals (each one's own group), computed once per window
+    every = ws.by_window.get(f"totals:{w}", lambda: analytics.campaign_totals(ws.main, w))
+    return {i: every[i] for i in chosen if i in every}
 
 
 @handles("campaigns.analytics")
@@ -120,8 +122,10 @@ def campaigns_daily(ws: Workspace, call: Call) -> list[dict[str, Any]]:
     w = day_window(ws, call)
     if w is None:
         return []
-    rows = ws.main.filter(pl.col("c").is_in(chosen))
-    return analytics.daily(rows, w, ws.dates[w[0]:w[1] + 1])
+    # (campaign, day) counts of every campaign, computed once per window
+    per_campaign = ws.by_window.get(f"daily:{w}", lambda: analytics.day_columns_of(
+        ws.main, w, ws.main["c"].to_numpy(), len(ws.plan.campaigns)))
+    return analytics.daily_of(per_campaign, chosen, w, ws.dates[w[0]:w[1] + 1])
 
 
 def _combos(step_lists: list[list[Any]]) -> list[tuple[int, int]]:

@@ -113,6 +113,8 @@ class Workspace:
         self.mail_json = MailJson(self.unibox, self.account_emails, self.campaign_ids,
                                   self.subsequence_ids)
         self.listings = ListingCache()
+        # analytics of every campaign over one window, read by the per-campaign requests
+        self.by_window = ListingCache(capacity=16)
         self.tags = build_tags(plan, self.sends, self.leads, self.campaign_ids,
                                self.org.owner_id)
         self.placement = build_placement(
