@@ -271,3 +271,40 @@ def test_parsed_urls_kept_are_bounded(server, monkeypatch):
     assert [raw.split(b" ")[1] for raw in server.wire()] == [
         f"/api/v2/accounts/a{n}@x.com".encode() for n in range(7)]
     req.close()
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_an_answer_is_freed_when_read_not_left_to_the_garbage_collector(server, monkeypatch, raw):
+    """No reference cycle holds a response (and its body) until the collector runs."""
+    import gc
+    import weakref
+
+    seen: list[weakref.ref[httpx.Response]] = []
+    read = httpx.Response.read
+
+    def spy(self: httpx.Response) -> bytes:
+        seen.append(weakref.ref(self))
+        return read(self)
+
+    monkeypatch.setattr(httpx.Response, "read", spy)
+    req = requester(server.url)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            req.send(ENDPOINTS["leads.list"], body={"limit": 1}, raw=raw)
+        assert len(seen) == 3 and [ref() for ref in seen] == [None] * 3
+    finally:
+        gc.enable()
+    req.close()
+
+
+def test_a_proxy_named_by_the_environment_carries_the_requests(server, monkeypatch):
+    for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", server.url)
+    req = requester("http://api.test")
+    assert req.send(ENDPOINTS["campaigns.list"], query={"limit": 2}) == {"items": []}
+    assert server.wire() == [b"GET http://api.test/api/v2/campaigns?limit=2 HTTP/1.1\r\n"
+                             + COMMON.replace(b"127.0.0.1:PORT", b"api.test") + b"\r\n"]
+    req.close()
