@@ -308,3 +308,29 @@ def test_a_proxy_named_by_the_environment_carries_the_requests(server, monkeypat
     assert server.wire() == [b"GET http://api.test/api/v2/campaigns?limit=2 HTTP/1.1\r\n"
                              + COMMON.replace(b"127.0.0.1:PORT", b"api.test") + b"\r\n"]
     req.close()
+
+
+def test_an_http_origin_loads_no_certificates_and_could_not_trust_one(server):
+    import ssl
+
+    req = requester(server.url)
+    req.send(ENDPOINTS["campaigns.list"])
+    pool = req._transport._inner
+    assert isinstance(pool, Connections)
+    context = pool._ssl
+    assert context is not None and context.cert_store_stats()["x509_ca"] == 0
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    req.close()
+
+
+def test_an_https_origin_verifies_with_httpx_default_context_made_at_the_first_connection():
+    import ssl
+
+    req = requester("https://api.test")
+    pool = req._transport._inner
+    assert isinstance(pool, Connections) and pool._ssl is None  # nothing loaded yet
+    context = pool._context()
+    assert context.cert_store_stats()["x509_ca"] > 0
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert pool._context() is context  # one context for every connection
+    req.close()
