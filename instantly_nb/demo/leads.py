@@ -73,6 +73,15 @@ def _ascii(text: str) -> str:
     return (text.lower().replace("é", "e").replace("ü", "u").replace("'", ""))
 
 
+def company_of(c: int) -> tuple[str, str]:
+    """(name, domain) of company number ``c``."""
+    word = COMPANY_WORDS[c % len(COMPANY_WORDS)]
+    suffix = COMPANY_SUFFIXES[(c // len(COMPANY_WORDS)) % len(COMPANY_SUFFIXES)]
+    name = f"{word} {suffix}"
+    combos = len(COMPANY_WORDS) * len(COMPANY_SUFFIXES)
+    return name, f"{_ascii(name).replace(' ', '')}{c // combos or ''}.example"
+
+
 class Leads:
     """Every lead of one workspace as numpy columns (see module docstring)."""
 
@@ -191,16 +200,10 @@ class Leads:
         return None
 
     def company_name(self, i: int) -> str:
-        c = int(self.company[i])
-        word = COMPANY_WORDS[c % len(COMPANY_WORDS)]
-        suffix = COMPANY_SUFFIXES[(c // len(COMPANY_WORDS)) % len(COMPANY_SUFFIXES)]
-        return f"{word} {suffix}"
+        return company_of(int(self.company[i]))[0]
 
     def company_domain(self, i: int) -> str:
-        c = int(self.company[i])
-        combos = len(COMPANY_WORDS) * len(COMPANY_SUFFIXES)
-        base = _ascii(self.company_name(i)).replace(" ", "")
-        return f"{base}{c // combos or ''}.example"
+        return company_of(int(self.company[i]))[1]
 
     def email(self, i: int) -> str:
         first, last = FIRST_NAMES[self.first[i]], LAST_NAMES[self.last[i]]

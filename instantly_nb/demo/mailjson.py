@@ -12,14 +12,15 @@ from json.encoder import encode_basestring as _q  # type: ignore[attr-defined]
 
 import numpy as np
 
-from .ids import iso_ms_quoted, uids_at
+from .ids import FIRST_NAMES, LAST_NAMES, iso_ms_quoted, uids_at
 from .leadjson import json_value
-from .leads import NO_INTEREST
+from .leads import NO_INTEREST, _ascii, company_of
 from .unibox import Unibox, _escape, message_text
 
 __all__ = ["MailJson"]
 
-_COLUMNS = ("kind", "auto", "c", "sub", "step", "var", "lead", "acct", "unread")
+_COLUMNS = ("kind", "auto", "c", "sub", "step", "var", "acct", "unread")
+_LEAD_COLUMNS = ("first", "last", "company", "interest")  # of the e-mail's lead
 
 
 class MailJson:
@@ -33,12 +34,15 @@ class MailJson:
         self.campaigns = [json_value(c) for c in campaign_ids]
         self.subsequences = [json_value(s) for s in subsequence_ids]
         self._columns: dict[str, np.ndarray] | None = None
+        self.first_ascii = [_ascii(v) for v in FIRST_NAMES]
+        self.last_ascii = [_ascii(v) for v in LAST_NAMES]
+        self._companies: dict[int, tuple[str, str]] = {}
 
     def columns(self) -> dict[str, np.ndarray]:
         if self._columns is None:
             table = self.unibox.table
             self._columns = {name: table[name].to_numpy()
-                             for name in ("ts", "thread", *_COLUMNS)}
+                             for name in ("ts", "thread", "lead", *_COLUMNS)}
         return self._columns
 
     def items(self, positions: np.ndarray, preview: bool = False) -> list[str]:
@@ -51,23 +55,30 @@ class MailJson:
                uids_at(box.leads.created_ms[lead], seed, "lead", lead.tolist()),  # Leads.lead_id
                uids_at(box.thread_ms[thread], seed, "thread", thread.tolist()))  # thread_id
         values = [cols[name][positions].tolist() for name in _COLUMNS]
+        values += [getattr(box.leads, name)[lead].tolist() for name in _LEAD_COLUMNS]
         return [self._item(*row, preview=preview)
                 for row in zip(numbers, *ids, *values, strict=True)]
 
-    def _subject(self, c: int, sub: int, step: int, var: int, lead: int) -> str:
-        plan, leads = self.unibox.plan, self.unibox.leads
-        steps = plan.campaigns[c].steps if sub < 0 else plan.subsequences[sub].steps
-        return steps[step].subjects[var].replace("{{firstName}}", leads.first_name(lead)).replace(
-            "{{companyName}}", leads.company_name(lead))
+    def _company(self, c: int) -> tuple[str, str]:
+        found = self._companies.get(c)
+        if found is None:
+            found = company_of(c)
+            if len(self._companies) < 50_000:
+                self._companies[c] = found
+        return found
 
     def _item(self, pos: int, uid: str, stamp: str, lead_id: str, thread_id: str, kind: int,
-              auto: bool, c: int, sub: int, step: int, var: int, lead: int, acct: int,
-              unread: bool, *, preview: bool) -> str:
-        leads = self.unibox.leads
-        lead_email, acct_email = leads.email(lead), self.accounts[acct]
-        subject = self._subject(c, sub, step, var, lead)
-        interest = int(leads.interest[lead])
-        text, subject = message_text(kind, auto, interest, subject, leads.first_name(lead))
+              auto: bool, c: int, sub: int, step: int, var: int, acct: int, unread: bool,
+              first: int, last: int, company: int, interest: int, *, preview: bool) -> str:
+        plan = self.unibox.plan
+        company_name, domain = self._company(company)
+        first_name = FIRST_NAMES[first]
+        lead_email = f"{self.first_ascii[first]}.{self.last_ascii[last]}@{domain}"  # Leads.email
+        acct_email = self.accounts[acct]
+        steps = plan.campaigns[c].steps if sub < 0 else plan.subsequences[sub].steps
+        subject = steps[step].subjects[var].replace("{{firstName}}", first_name).replace(
+            "{{companyName}}", company_name)
+        text, subject = message_text(kind, auto, interest, subject, first_name)
         sender, to = (lead_email, acct_email) if kind == 2 else (acct_email, lead_email)
         message_id = _q(f"<{uid.replace('-', '')[:24]}@{sender.split('@')[1]}>")
         sender_q, to_q, lead_q = _q(sender), _q(to), _q(lead_email)
