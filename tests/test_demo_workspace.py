@@ -173,3 +173,18 @@ def test_per_campaign_analytics_kept_per_window_equal_the_filtered_computation()
     assert len(chosen) > 1 and daily == analytics.daily(
         ws.main.filter(pl.col("c").is_in(chosen)), w, ws.dates[w[0]:w[1] + 1])
     assert sum(r["sent"] for r in daily) > 0
+
+
+def test_placement_stats_of_every_esp_pair_equal_the_stats_of_its_rows() -> None:
+    from instantly_nb.demo import h_placement
+
+    ws = build_workspace(7, "default", today=TODAY)
+    table = ws.placement.table
+    for t in (table, table.filter(pl.col("day") % 3 == 0), table.clear()):
+        pairs = {(int(a), int(b)) for a, b in t.select("sender_esp", "esp").iter_rows()}
+        expected = {(s, r): h_placement._stats(t.filter((pl.col("sender_esp") == s)
+                                                        & (pl.col("esp") == r)))
+                    for s, r in pairs}
+        assert h_placement._pair_stats(t) == expected
+    assert len(pairs) == 0 and len(expected) == 0
+    assert any(v["spam"] and v["sent"] for v in h_placement._pair_stats(table).values())

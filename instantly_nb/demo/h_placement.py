@@ -85,6 +85,21 @@ def _stats(t: pl.DataFrame) -> dict[str, int]:
             "inbox": got.height - spam, "category": int(got["has_category"].sum())}
 
 
+def _pair_stats(t: pl.DataFrame) -> dict[tuple[int, int], dict[str, int]]:
+    """:func:`_stats` of the rows of each (sender ESP, recipient ESP) pair, in one query."""
+    got = pl.col("record_type") == 2
+    table = t.group_by("sender_esp", "esp").agg(
+        pl.len().alias("rows"), got.sum().alias("count"),
+        pl.col("is_spam").filter(got).sum().alias("spam"),
+        pl.col("has_category").filter(got).sum().alias("category"))
+    out = {}
+    for s_esp, r_esp, rows, count, spam, category in table.iter_rows():
+        count, spam = int(count), int(spam)
+        out[(int(s_esp), int(r_esp))] = {"sent": int(rows) - count, "count": count, "spam": spam,
+                                         "inbox": count - spam, "category": int(category)}
+    return out
+
+
 def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 2) if whole else 0
 
@@ -124,12 +139,10 @@ def insights(ws: Workspace, call: Call) -> list[dict[str, Any]]:
     prev = _rows(ws, call, [test_id], "previous_date_from", "previous_date_to") \
         if show_prev else now.clear()
     pairs = sorted({(int(a), int(b)) for a, b in now.select("sender_esp", "esp").iter_rows()})
+    by_pair, prev_by_pair, none = _pair_stats(now), _pair_stats(prev), _stats(now.clear())
     out = []
     for s_esp, r_esp in pairs:
-        def pick(t: pl.DataFrame, s_esp: int = s_esp, r_esp: int = r_esp) -> dict[str, int]:
-            return _stats(t.filter((pl.col("sender_esp") == s_esp) & (pl.col("esp") == r_esp)))
-
-        cur, old = pick(now), pick(prev)
+        cur, old = by_pair.get((s_esp, r_esp), none), prev_by_pair.get((s_esp, r_esp), none)
         out.append({
             "test_id": test_id, "from": call.text("date_from"), "to": call.text("date_to"),
             "previous_from": call.text("previous_date_from"),
