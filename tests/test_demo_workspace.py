@@ -166,6 +166,13 @@ def test_per_campaign_analytics_kept_per_window_equal_the_filtered_computation()
             ws, Call(ENDPOINTS["campaigns.analytics_overview"], {}, [("id", cid), *window], {}))
         totals = analytics.campaign_totals(rows, w).get(n) or analytics.zero_totals()
         assert overview == {k: totals[k] for k in analytics.OVERVIEW_FIELDS}
+        combos = sorted({(s, v) for s, step in enumerate(ws.plan.campaigns[n].steps)
+                         for v in range(len(step.multipliers))})
+        for opp in ("true", "false"):
+            steps = run["campaigns.analytics_steps"](ws, Call(
+                ENDPOINTS["campaigns.analytics_steps"], {},
+                [("campaign_id", cid), ("include_opportunities_count", opp), *window], {}))
+            assert steps == analytics.steps(rows, w, combos, opp == "true")
     both = [("campaign_status", "1"), ("start_date", first), ("end_date", last)]
     chosen = [c.index for c in ws.plan.campaigns if c.status == 1]
     daily = run["campaigns.analytics_daily"](
@@ -173,6 +180,7 @@ def test_per_campaign_analytics_kept_per_window_equal_the_filtered_computation()
     assert len(chosen) > 1 and daily == analytics.daily(
         ws.main.filter(pl.col("c").is_in(chosen)), w, ws.dates[w[0]:w[1] + 1])
     assert sum(r["sent"] for r in daily) > 0
+    assert any(r["sent"] and r["replies"] for r in steps)
 
 
 def test_placement_stats_of_every_esp_pair_equal_the_stats_of_its_rows() -> None:

@@ -30,6 +30,7 @@ import polars as pl
 
 __all__ = [
     "CAMPAIGN_FIELDS", "OVERVIEW_ONLY", "account_daily", "campaign_totals", "daily", "steps",
+    "steps_by_campaign", "steps_of", "daily_of", "day_columns_of",
     "warmup_maps",
 ]
 
@@ -211,10 +212,8 @@ def account_daily(sends: pl.DataFrame, w: _Days, dates: list[str],
     return out
 
 
-def steps(sends: pl.DataFrame, w: _Days, combos: list[tuple[int, int]],
-          with_opportunities: bool) -> list[dict[str, Any]]:
-    """One row per (step, variant) in ``combos`` (0-based), as strings ``"1"``/``"0"``."""
-    exprs = [
+def _step_exprs(w: _Days) -> list[pl.Expr]:
+    return [
         _count("day", w).alias("sent"),
         pl.col("opens").filter(_in("open_day", w)).sum().cast(pl.Int64).alias("opened"),
         _count("open_day", w).alias("unique_opened"),
@@ -230,10 +229,30 @@ def steps(sends: pl.DataFrame, w: _Days, combos: list[tuple[int, int]],
         _count("booked_day", w).alias("meetings_booked"),
         _count("won_day", w).alias("won"),
     ]
-    table = sends.group_by("step", "var").agg(exprs) if sends.height else None
+
+
+def steps(sends: pl.DataFrame, w: _Days, combos: list[tuple[int, int]],
+          with_opportunities: bool) -> list[dict[str, Any]]:
+    """One row per (step, variant) in ``combos`` (0-based), as strings ``"1"``/``"0"``."""
+    table = sends.group_by("step", "var").agg(_step_exprs(w)) if sends.height else None
     found = {} if table is None else {
         (int(r["step"]), int(r["var"])): r for r in table.iter_rows(named=True)}
-    names = [e.meta.output_name() for e in exprs]
+    return steps_of(found, w, combos, with_opportunities)
+
+
+def steps_by_campaign(sends: pl.DataFrame, w: _Days) -> dict[int, dict[tuple[int, int], Any]]:
+    """Campaign -> (step, variant) -> the figures :func:`steps` counts, in one grouped query."""
+    out: dict[int, dict[tuple[int, int], Any]] = {}
+    if sends.height:
+        for r in sends.group_by("c", "step", "var").agg(_step_exprs(w)).iter_rows(named=True):
+            out.setdefault(int(r["c"]), {})[(int(r["step"]), int(r["var"]))] = r
+    return out
+
+
+def steps_of(found: dict[tuple[int, int], Any], w: _Days, combos: list[tuple[int, int]],
+             with_opportunities: bool) -> list[dict[str, Any]]:
+    """:func:`steps` from the figures of each (step, variant) found."""
+    names = [e.meta.output_name() for e in _step_exprs(w)]
     keep = names if with_opportunities else names[:9]
     out = []
     for s, v in combos:

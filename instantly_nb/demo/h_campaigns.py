@@ -141,6 +141,9 @@ def campaigns_steps(ws: Workspace, call: Call) -> list[dict[str, Any]]:
     combos = _combos([ws.plan.campaigns[i].steps for i in chosen])
     with_opp = call.flag("include_opportunities_count")
     w = day_window(ws, call) or (1, 0)
+    if cid is not None and w[0] <= w[1]:  # one campaign: its figures of every campaign's
+        every = ws.by_window.get(f"steps:{w}", lambda: analytics.steps_by_campaign(ws.main, w))
+        return analytics.steps_of(every.get(chosen[0], {}), w, combos, with_opp)
     rows = ws.main.filter(pl.col("c").is_in(chosen)) if w[0] <= w[1] else ws.main.clear()
     out = analytics.steps(rows, w, combos, with_opp)
     if cid is None:
