@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 from bench.server import ServerConfig, ServerProcess  # noqa: E402
 from bench.table import Row, machine, render  # noqa: E402
-from instantly_nb.sidebyside import AT_ONCE, HEAVY  # noqa: E402
+from instantly_nb.sidebyside import AT_ONCE, CHAINS, HEAVY  # noqa: E402
 
 BEGIN, END = "<!-- bench:workspaces:begin -->", "<!-- bench:workspaces:end -->"
 WALL_TARGET, MEMORY_TARGET = 4.0, 2.0
@@ -207,8 +207,9 @@ def record(path: Path, rows: list[Row], opts: Options) -> None:
         f"Each workspace: demo `{cfg.size}`, its own key and limits ({cfg.per_second}/s, "
         f"{cfg.per_minute}/min, GET /emails {cfg.emails_per_minute}/min), latency "
         f"{cfg.latency_ms:g}+U(0,{cfg.jitter_ms:g}) ms; one pool of {opts.workers} for all, "
-        f"{opts.at_once} workspaces in flight at once (each walking its e-mail listing), the other "
-        f"steps of {opts.heavy} of them at a time.",
+        f"{opts.at_once} workspaces in flight at once (each walking its e-mail and lead listings, "
+        f"{CHAINS} lead chains at a time over all), the other steps of {opts.heavy} of them at a "
+        "time.",
         "", render(rows), "", *[f"- {n}" for n in opts.notes], END])
     text = path.read_text() if path.exists() else "# Benchmark results\n"
     if BEGIN not in text:

@@ -3,9 +3,10 @@
 Every workspace runs the sweep of :mod:`instantly_nb.pull` under its own client -- and so its own
 throttle, since the API's limits are per workspace -- while all of them share one bounded thread
 pool (``workers`` steps in flight at once, taken from the workspaces in turn, the slow listings
-first). Every workspace in flight walks its e-mail listing -- the longest walk, paced by the
-workspace's own limit, light on CPU and memory -- from the start, while the other steps, where
-the CPU and memory of a pull go, run for at most ``heavy`` workspaces at once. Large listings (leads, e-mails) are shaped and written out every ``batch_pages`` pages
+first). Every workspace in flight walks its two long listings from the start -- the e-mails,
+paced by the workspace's own limit, and the leads, whose chains go through one gate of
+``chains`` for all workspaces -- while its other steps (many short fetches) run for at most
+``heavy`` workspaces at once. Large listings (leads, e-mails) are shaped and written out every ``batch_pages`` pages
 (:mod:`instantly_nb.workspaces_walk`: the leads as one cursor chain per campaign and per lead
 list, as a single Client walks them), and a workspace keeps only the small frames later steps
 take their ids from, so memory stays bounded however large the workspaces are.
@@ -59,9 +60,13 @@ FIRST = {"emails.list": 0, "campaigns.list": 1, "lead_lists.list": 1, LEADS: 2} 
 KEEP = {"accounts.list", "campaigns.list", "subsequences.list", "lead_lists.list",
         "inbox_placement_tests.list"}  # frames later steps take ids from
 
-LIGHT = frozenset({"emails.list"})  # long walks at a per-workspace limit, light per second
-AT_ONCE = 16  # workspaces in flight at once (see pull_all)
-HEAVY = 4  # workspaces whose heavy steps run at once (see pull_all)
+# outside the heavy slots: the long walks at a per-workspace limit (one page per round trip and
+# chain) -- the e-mail listing, and the leads, whose chains are bounded over all workspaces --
+# and the two short listings the lead chains come from, so every leads walk starts at once
+LIGHT = frozenset({"emails.list", LEADS, *LEAD_CHAINS})
+AT_ONCE = 10  # workspaces in flight at once (see pull_all)
+HEAVY = 4  # workspaces whose other steps run at once (see pull_all)
+CHAINS = 24  # lead chains walked at once over all workspaces (see pull_all)
 COLLECT_EVERY = 0.5  # seconds between collections of the young objects' reference cycles
 
 SUMMARY_SCHEMA = {"workspace": pl.String, "name": pl.String, "workspace_id": pl.String,
@@ -124,7 +129,8 @@ def fanout_columns(client: Client, name: str, params: dict[str, Any]) -> list[st
             if p.type != "array" and isinstance(params.get(p.name), list | tuple)]
 
 
-def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: int) -> None:
+def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: int,
+              gate: Any = None) -> None:
     assert job.writer is not None
     params = step.params(job.frames, start, end)
     t0 = time.perf_counter()
@@ -134,7 +140,8 @@ def _run_step(job: _Job, step: Step, start: dt.date, end: dt.date, batch: int) -
             job.writer.write(step.name, frame, table_schema(step.name, fanout_columns(job.client, step.name, params)))
             status, rows = "skipped: nothing to ask (no ids from " + ", ".join(step.needs) + ")", 0
         elif step.name in STREAMED and not any(isinstance(v, list) for v in params.values()):
-            rows = stream(job.client, job.writer, step.name, params, job.ids, batch)
+            rows = stream(job.client, job.writer, step.name, params, job.ids, batch,
+                          gate=gate if step.name == LEADS else None)
             status = "ok"
         else:
             frame = job.client.fetch(step.name, **params)
@@ -187,6 +194,7 @@ def pull_all(
     fanout: int = 4,
     at_once: int = AT_ONCE,
     heavy: int = HEAVY,
+    chains: int = CHAINS,
     progress: bool | None = None,
 ) -> pl.DataFrame:
     """Pull every workspace of ``workspaces`` into the dataset at ``out``, side by side.
@@ -200,9 +208,10 @@ def pull_all(
     days, end, only
         As for :func:`instantly_nb.pull.pull`.
     workers : int
-        Steps in flight at once over all workspaces (the one bounded pool).
+        Steps in flight at once over all workspaces besides the long walks (the one bounded
+        pool has a thread more for each walk of a workspace in flight).
     per_workspace : int
-        Steps in flight at once within one workspace.
+        Steps in flight at once within one workspace, besides its long walks.
     batch_pages : int
         Pages of a large listing shaped and written out at once (the JSON held at a time).
     fanout : int
@@ -210,13 +219,20 @@ def pull_all(
         at most ``workers * fanout`` requests are in flight over all workspaces.
     at_once : int
         Workspaces in flight at once; the next starts when one is done. Each in flight walks
-        its e-mail listing at its own limit from the start -- a long walk that costs little CPU
-        and memory per second -- so many of them wait out their limits side by side.
+        its e-mail listing (paced by its own limit) and its leads from the start: long walks
+        of one page per round trip, light per second, so many of them wait out their limits
+        and round trips side by side.
     heavy : int
-        Workspaces whose other steps (the leads walk, the analytics fan-outs, everything but
-        the e-mail listing) run at once; a workspace holds its heavy slot until its last such
-        step is done and the next in line takes it. Memory grows with this number, not with
-        ``at_once`` or the number of workspaces, and a few already keep the machine's cores busy.
+        Workspaces whose other steps (the analytics fan-outs, the settings: everything but the
+        two long walks and the two listings the lead chains come from) run at once; a workspace
+        holds its heavy slot until its last such step is done and the next in line takes it.
+    chains : int
+        Lead chains walked at once over all workspaces (a workspace's leads are walked as one
+        cursor chain per campaign, per list and for the rest, at most ``fanout`` of them at
+        once). Each chain in flight holds its batch of pages while it is shaped, so memory
+        grows with ``heavy`` and ``chains`` (and, less, with ``at_once``), not with the number
+        of workspaces; the leads of all workspaces are walked at about ``chains`` pages per
+        round trip.
     progress : bool, optional
         One progress line per workspace (by default when the output is interactive).
 
@@ -247,7 +263,7 @@ def pull_all(
                            position=i, leave=True)
     try:
         _drive(jobs, folder, start, end, workers, per_workspace, batch_pages, max(1, at_once),
-               max(1, heavy))
+               max(1, heavy), max(1, chains))
     finally:
         for job in jobs:
             job.client.progress, job.client.max_workers = saved[job.wid]
@@ -267,15 +283,20 @@ def _steps(only: list[str] | None) -> list[Step]:
 
 
 def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: int,
-           per_workspace: int, batch: int, at_once: int, heavy: int) -> None:
+           per_workspace: int, batch: int, at_once: int, heavy: int, chains: int) -> None:
     """The one scheduler: ready steps of the workspaces in flight, in turn, on one bounded
-    pool. A workspace starts when one of the ``at_once`` in flight is done; its e-mail listing
-    walks at once, its other steps wait for one of the ``heavy`` heavy slots."""
+    pool. A workspace starts when one of the ``at_once`` in flight is done; its long walks
+    start at once (the lead chains of all of them through one gate of ``chains``), its other
+    steps wait for one of the ``heavy`` heavy slots."""
     lock = threading.Lock()
     running: dict[Future[None], tuple[_Job, Step | None]] = {}
-    slots = _Slots(heavy, max(1, workers - heavy))
+    slots = _Slots(heavy)
     held = HeldRows()  # the rows all workspaces' writers hold together, bounded
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="inb-ws") as pool:
+    gate = threading.BoundedSemaphore(chains)  # lead chains walked at once, all workspaces
+    # every workspace in flight has at most its id request or four light steps on a thread
+    # of its own, beside the ``workers`` heavy steps
+    threads = max(1, workers) + 4 * at_once
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="inb-ws") as pool:
 
         def submit(job: _Job, step: Step | None, fn: Callable[[], None]) -> None:
             job.running += 1
@@ -293,7 +314,7 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
                 submit(job, None, lambda j=job: _start(j, out, held))  # type: ignore[misc]
 
         def fill() -> None:
-            _fill(jobs, running, submit, slots, workers, per_workspace, start, end, batch)
+            _fill(jobs, running, submit, slots, workers, per_workspace, start, end, batch, gate)
 
         start_more()
         collected = time.monotonic()
@@ -334,34 +355,28 @@ def light(step: Step) -> bool:
 
 
 class _Slots:
-    """The heavy slots (workspaces whose heavy steps may run) and the light steps running."""
+    """The heavy slots (workspaces whose heavy steps may run) and the heavy steps running."""
 
-    def __init__(self, heavy: int, light_threads: int) -> None:
+    def __init__(self, heavy: int) -> None:
         self.heavy = max(1, heavy)
-        self.light_threads = light_threads
         self.holders: list[_Job] = []  # workspaces holding a heavy slot, oldest first
-        self.light_running = 0
-        self.most = 0  # the most workspaces that ever held a heavy slot at once
+        self.heavy_running = 0
 
     def may_run(self, job: _Job, step: Step) -> bool:
-        if light(step):
-            return self.light_running < self.light_threads
-        return job in self.holders or len(self.holders) < self.heavy
+        return light(step) or job in self.holders or len(self.holders) < self.heavy
 
     def take(self, job: _Job, step: Step) -> None:
         if light(step):
-            self.light_running += 1
             return
         job.heavy_running += 1
+        self.heavy_running += 1
         if job not in self.holders:
             self.holders.append(job)
-            self.most = max(self.most, len(self.holders))
 
     def give(self, job: _Job, step: Step) -> None:
-        if light(step):
-            self.light_running -= 1
-        else:
+        if not light(step):
             job.heavy_running -= 1
+            self.heavy_running -= 1
 
     def release_if_done(self, job: _Job) -> None:
         """A workspace gives its slot back once no heavy step of it is pending or running."""
@@ -371,20 +386,22 @@ class _Slots:
 
 
 def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], slots: _Slots,
-          workers: int, per_workspace: int, start: dt.date, end: dt.date, batch: int) -> None:
-    """Submit ready steps, one workspace at a time in turn, until the pool is full: light
-    steps of any workspace in flight, heavy steps of the workspaces holding a heavy slot
-    (given in the order the workspaces started)."""
+          workers: int, per_workspace: int, start: dt.date, end: dt.date, batch: int,
+          gate: Any) -> None:
+    """Submit ready steps, one workspace at a time in turn: the light steps of every workspace
+    in flight, the heavy steps of the workspaces holding a heavy slot (given in the order the
+    workspaces started), at most ``per_workspace`` of one workspace and ``workers`` of all."""
     progressed = True
-    while progressed and len(running) < workers:
+    while progressed:
         progressed = False
         for job in jobs:
-            if job.writer is None or job.error is not None or job.running >= per_workspace:
+            if job.writer is None or job.error is not None:
                 continue
-            step = next((s for s in job.ready() if slots.may_run(job, s)), None)
-            if step is not None and len(running) < workers:
+            step = next((s for s in job.ready() if slots.may_run(job, s) and (light(s) or (
+                job.heavy_running < per_workspace and slots.heavy_running < workers))), None)
+            if step is not None:
                 job.pending.remove(step)
-                submit(job, step, lambda j=job, s=step: _run_step(j, s, start, end, batch))
+                submit(job, step, lambda j=job, s=step: _run_step(j, s, start, end, batch, gate))
                 progressed = True
 
 

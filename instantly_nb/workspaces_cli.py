@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="endpoint fetches in flight at once over all workspaces (default 32)")
     parser.add_argument("--at-once", type=int, default=None, metavar="N",
                         help="workspaces pulled at once, each walking its e-mail listing; the next "
-                             "starts when one is done (default 16; their other steps run for 4 "
+                             "starts when one is done (default 10; their other steps run for 4 "
                              "at a time, so memory does not grow with the file's length)")
 
 

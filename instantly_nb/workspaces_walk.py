@@ -14,12 +14,15 @@ Every lead is written exactly once without holding the ids walked so far: a lead
 and in a list is listed by both chains, and the list chain drops the leads whose campaign has a
 chain of its own (the rows :func:`instantly_nb.leadwalk.dedupe` would drop after the fact).
 
-Other listings (``emails.list``) are one chain, written out the same way.
+Other listings (``emails.list``) are one chain, written out the same way. A side-by-side pull
+hands every leads walk the same ``gate`` (a semaphore), so the chains in flight -- and the pages
+they hold -- are bounded over all workspaces, however many are walking.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import polars as pl
@@ -53,8 +56,11 @@ def keep_once(frame: pl.DataFrame, chain: Mapping[str, Any], walked: frozenset[s
 
 
 def stream(client: Any, writer: DatasetWriter, name: str, params: Mapping[str, Any],
-           ids: Callable[[str], Sequence[str]], batch_pages: int) -> int:
-    """Walk listing ``name`` into ``writer`` part by part; return the rows written."""
+           ids: Callable[[str], Sequence[str]], batch_pages: int,
+           gate: AbstractContextManager[Any] | None = None) -> int:
+    """Walk listing ``name`` into ``writer`` part by part; return the rows written. Each chain
+    is walked inside ``gate`` when given (a semaphore shared by many walks bounds the chains
+    in flight over all of them)."""
     endpoint = client.endpoint(name)
     send = client._requester.send
     if rawpages.eligible(name):
@@ -76,10 +82,14 @@ def stream(client: Any, writer: DatasetWriter, name: str, params: Mapping[str, A
             writer.add(name, keep_once(rawpages.frame(name, pages), chain, walked))
 
     def one_of_many(chain: dict[str, Any]) -> None:
-        with bulk():  # a chain waits beside the workspace's other fetches, as in a Client
+        with bulk(), gate or nullcontext():  # a chain waits beside the workspace's other
+            one(chain)  # fetches, as in a Client, and for its turn among all walks' chains
+
+    def single(chain: dict[str, Any]) -> None:
+        with gate or nullcontext():
             one(chain)
 
-    run_parts(one if len(planned) == 1 else one_of_many, planned,
+    run_parts(single if len(planned) == 1 else one_of_many, planned,
               max_workers=client.max_workers, describe=_describe)
     writer.finish(name)
     return writer.rows[name]

@@ -203,13 +203,14 @@ def test_no_more_workspaces_than_at_once_are_in_flight(server, tmp_path):
     assert leads.height == 3 and leads["len"].min() > 0
 
 
-def test_heavy_steps_of_at_most_heavy_workspaces_run_while_every_e_mail_listing_walks(server, tmp_path):
+def test_heavy_steps_of_at_most_heavy_workspaces_run_while_the_long_walks_go_on(server, tmp_path):
     import threading
 
     keys = {f"h{i}": f"demo-key-h{i}" for i in range(4)}
     walking = threading.Barrier(len(keys), timeout=60)  # every workspace's e-mail walk at once
     heavy: dict[str, int] = {}
-    most = [0]
+    most = {"heavy": 0, "lead pages": 0}
+    leads = [0]
     lock = threading.Lock()
 
     def tracked(wid, client):
@@ -217,37 +218,47 @@ def test_heavy_steps_of_at_most_heavy_workspaces_run_while_every_e_mail_listing_
         first = [True]
 
         def one(endpoint, *args, **kwargs):
-            if endpoint.name == "workspaces.current":  # the workspace's id, before any step
-                return send(endpoint, *args, **kwargs)
+            if endpoint.name in ("workspaces.current", "campaigns.list", "lead_lists.list"):
+                return send(endpoint, *args, **kwargs)  # the id, and where the lead chains come from
             if endpoint.name == "emails.list":
                 if first[0]:  # the first page of each walk waits for all the others
                     first[0] = False
                     walking.wait()
                 return send(endpoint, *args, **kwargs)
+            lead = endpoint.name == "leads.list"
             with lock:
-                heavy[wid] = heavy.get(wid, 0) + 1
-                most[0] = max(most[0], sum(1 for n in heavy.values() if n))
+                if lead:
+                    leads[0] += 1
+                    most["lead pages"] = max(most["lead pages"], leads[0])
+                else:
+                    heavy[wid] = heavy.get(wid, 0) + 1
+                    most["heavy"] = max(most["heavy"], sum(1 for n in heavy.values() if n))
             try:
                 return send(endpoint, *args, **kwargs)
             finally:
                 with lock:
-                    heavy[wid] -= 1
+                    if lead:
+                        leads[0] -= 1
+                    else:
+                        heavy[wid] -= 1
 
         client._requester.send = one
         return client
 
     ws = Workspaces({w: tracked(w, c) for w, c in clients(server, keys).items()})
     with ws:
-        summary = ws.pull(tmp_path, days=14, end=TODAY, at_once=4, heavy=1, batch_pages=1,
-                          only=["leads.list", "emails.list", "campaigns.analytics_steps"])
+        summary = ws.pull(tmp_path, days=14, end=TODAY, at_once=4, heavy=1, chains=2,
+                          batch_pages=1, only=["leads.list", "emails.list",
+                                               "campaigns.analytics_steps"])
     assert summary["status"].to_list() == ["ok"] * 4
-    assert most[0] == 1  # one workspace's heavy steps at a time, e-mail walks beside them
+    assert most["heavy"] == 1  # one workspace's heavy steps at a time, e-mail walks beside them
+    assert 1 <= most["lead pages"] <= 2  # a chain asks one page at a time: 2 chains at most
     assert not walking.broken
     ds = open_dataset(tmp_path)
     for table in ("leads.list", "emails.list", "campaigns.analytics_steps"):
         assert ds[table].group_by("workspace").len().collect().height == 4, table
-    leads = ds["leads.list"].collect()
-    assert leads.group_by("workspace", "id").len()["len"].max() == 1  # every lead once
+    leads_table = ds["leads.list"].collect()
+    assert leads_table.group_by("workspace", "id").len()["len"].max() == 1  # every lead once
 
 
 def test_a_failing_workspace_gives_its_slots_back(server, tmp_path):
