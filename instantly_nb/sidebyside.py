@@ -68,6 +68,7 @@ AT_ONCE = 10  # workspaces in flight at once (see pull_all)
 HEAVY = 4  # workspaces whose other steps run at once (see pull_all)
 CHAINS = 24  # lead chains walked at once over all workspaces (see pull_all)
 COLLECT_EVERY = 0.5  # seconds between collections of the young objects' reference cycles
+ARENAS = 2  # the C allocator's arenas for the many threads of a pull (see _few_arenas)
 
 SUMMARY_SCHEMA = {"workspace": pl.String, "name": pl.String, "workspace_id": pl.String,
                   "status": pl.String, "endpoints": pl.Int64, "failed": pl.Int64, "rows": pl.Int64,
@@ -262,6 +263,7 @@ def pull_all(
             job.bar = tqdm(total=len(steps), desc=job.name[:24].ljust(24), unit="endpoint",
                            position=i, leave=True)
     try:
+        _few_arenas()
         _drive(jobs, folder, start, end, workers, per_workspace, batch_pages, max(1, at_once),
                max(1, heavy), max(1, chains))
     finally:
@@ -346,6 +348,25 @@ def _collect() -> None:
     would stay in memory until its end: ~75 MB per workspace. Only the youngest generation is
     walked -- what was allocated since the last call -- which costs milliseconds."""
     gc.collect(0)
+
+
+def _few_arenas() -> None:
+    """At most :data:`ARENAS` arenas of glibc's allocator (a no-op elsewhere). glibc gives
+    threads up to eight arenas per core, and each keeps the memory its threads freed; a pull's
+    hundred-odd threads (walks, chains, fan-outs) spread the pages' bytes over all of them:
+    355 -> 312 MB peak for 20 workspaces at the same client CPU (106 against 105 s). Python
+    allocates under its interpreter lock anyway, so two arenas cost no waiting. glibc fixes
+    its arena limit once, when a process first needs more arenas than it starts with, so the
+    limit stays for the process (and a process that already has many keeps them)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, ARENAS)
+    except (OSError, AttributeError):
+        pass
+
+
+M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 
 def light(step: Step) -> bool:
