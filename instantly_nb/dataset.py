@@ -30,6 +30,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,20 +64,31 @@ def table_schema(name: str, fanout: Sequence[str] = ()) -> dict[str, pl.DataType
 
 def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     """``frame`` with exactly ``schema``'s columns; other columns go into ``_extra`` as JSON."""
-    extras = [c for c in frame.columns if c not in schema]
+    try:
+        return frame.select(_conforming(tuple(schema.items()), tuple(frame.columns)))
+    except pl.exceptions.PolarsError as exc:
+        raise StoreError(f"a frame does not fit the dataset's fixed columns: {exc}") from exc
+
+
+@lru_cache(maxsize=512)
+def _conforming(schema: tuple[tuple[str, pl.DataType], ...], columns: tuple[str, ...]
+                ) -> tuple[pl.Expr, ...]:
+    """The expressions of :func:`conform`, made once per (schema, columns): a pull writes the
+    same endpoints' frames again and again, and making ~60 expressions costs more than
+    running them on a few pages."""
+    names = {column for column, _ in schema}
+    extras = [c for c in columns if c not in names]
+    have = set(columns)
     exprs: list[pl.Expr] = []
-    for column, dtype in schema.items():
+    for column, dtype in schema:
         if column == EXTRA:
             exprs.append(pl.struct(extras).struct.json_encode().alias(EXTRA) if extras
                          else pl.lit(None, dtype=pl.String).alias(EXTRA))
-        elif column in frame.columns:
+        elif column in have:
             exprs.append(pl.col(column).cast(dtype, strict=True))
         else:
             exprs.append(pl.lit(None, dtype=dtype).alias(column))
-    try:
-        return frame.select(exprs)
-    except pl.exceptions.PolarsError as exc:
-        raise StoreError(f"a frame does not fit the dataset's fixed columns: {exc}") from exc
+    return tuple(exprs)
 
 
 def _safe(part: str) -> str:

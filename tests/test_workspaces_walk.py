@@ -6,9 +6,11 @@ from __future__ import annotations
 import threading
 
 import polars as pl
+import pytest
 
 from instantly_nb import open_dataset
 from instantly_nb.dataset import DatasetWriter, table_schema
+from instantly_nb.errors import StoreError
 from instantly_nb.workspaces_walk import chains, keep_once
 
 IDS = {"campaigns.list": ["c1", "c2"], "lead_lists.list": ["l1"]}
@@ -90,3 +92,19 @@ def test_writers_sharing_a_bound_write_out_their_largest_table_and_lose_no_row(t
     assert shared.total == 0
     table = open_dataset(tmp_path)["campaigns.analytics"].collect()
     assert table.height == 3 * 4 * 50 and table["campaign_id"].n_unique() == table.height
+
+
+def test_conform_gives_the_same_frame_however_often_its_columns_come():
+    from instantly_nb.dataset import EXTRA, conform, table_schema
+
+    schema = table_schema("campaigns.analytics", ["campaign_id"])
+    plain = pl.DataFrame({"campaign_id": ["c1"], "campaign_name": ["A"], "emails_sent_count": [3]})
+    drifted = plain.with_columns(pl.lit(7).alias("new_field"))
+    for _ in range(3):  # the expressions are made once per (schema, columns) and reused
+        a, b = conform(plain, schema), conform(drifted, schema)
+        assert a.columns == b.columns == list(schema)
+        assert a.schema == b.schema
+        assert a[EXTRA].to_list() == [None] and b[EXTRA].to_list() == ['{"new_field":7}']
+        assert b["emails_sent_count"].to_list() == [3] and b["campaign_id"].to_list() == ["c1"]
+    with pytest.raises(StoreError):
+        conform(plain.with_columns(pl.lit("many").alias("emails_sent_count")), schema)
