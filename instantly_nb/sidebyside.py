@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-import gc
 import os
 import threading
 import time
@@ -41,6 +40,7 @@ from .fanout import progress_enabled
 from .http import count_requests
 from .leadwalk import ENDPOINT as LEADS
 from .pull import Step, _empty_fanout, _select
+from .sideslots import LEAD_CHAINS, Slots, few_arenas, light
 from .workspaces_walk import stream
 
 
@@ -55,20 +55,13 @@ __all__ = ["pull_all", "SUMMARY_SCHEMA", "STEP_SCHEMA"]
 
 FATAL = (AuthenticationError, PaymentRequiredError)
 STREAMED = ("emails.list", "leads.list")  # walked page by page, written out in batches
-LEAD_CHAINS = ("campaigns.list", "lead_lists.list")  # leads are walked one chain per entry
 FIRST = {"emails.list": 0, "campaigns.list": 1, "lead_lists.list": 1, LEADS: 2}  # long walks first
 KEEP = {"accounts.list", "campaigns.list", "subsequences.list", "lead_lists.list",
         "inbox_placement_tests.list"}  # frames later steps take ids from
 
-# outside the heavy slots: the long walks at a per-workspace limit (one page per round trip and
-# chain) -- the e-mail listing, and the leads, whose chains are bounded over all workspaces --
-# and the two short listings the lead chains come from, so every leads walk starts at once
-LIGHT = frozenset({"emails.list", LEADS, *LEAD_CHAINS})
 AT_ONCE = 10  # workspaces in flight at once (see pull_all)
 HEAVY = 4  # workspaces whose other steps run at once (see pull_all)
 CHAINS = 24  # lead chains walked at once over all workspaces (see pull_all)
-COLLECT_EVERY = 0.5  # seconds between collections of the young objects' reference cycles
-ARENAS = 2  # the C allocator's arenas for the many threads of a pull (see _few_arenas)
 
 SUMMARY_SCHEMA = {"workspace": pl.String, "name": pl.String, "workspace_id": pl.String,
                   "status": pl.String, "endpoints": pl.Int64, "failed": pl.Int64, "rows": pl.Int64,
@@ -263,7 +256,7 @@ def pull_all(
             job.bar = tqdm(total=len(steps), desc=job.name[:24].ljust(24), unit="endpoint",
                            position=i, leave=True)
     try:
-        _few_arenas()
+        few_arenas()
         _drive(jobs, folder, start, end, workers, per_workspace, batch_pages, max(1, at_once),
                max(1, heavy), max(1, chains))
     finally:
@@ -292,7 +285,7 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
     steps wait for one of the ``heavy`` heavy slots."""
     lock = threading.Lock()
     running: dict[Future[None], tuple[_Job, Step | None]] = {}
-    slots = _Slots(heavy)
+    slots = Slots(heavy)
     held = HeldRows()  # the rows all workspaces' writers hold together, bounded
     gate = threading.BoundedSemaphore(chains)  # lead chains walked at once, all workspaces
     # every workspace in flight has at most its id request or four light steps on a thread
@@ -319,13 +312,9 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
             _fill(jobs, running, submit, slots, workers, per_workspace, start, end, batch, gate)
 
         start_more()
-        collected = time.monotonic()
         while running:
             fill()
-            finished, _ = wait(running, timeout=COLLECT_EVERY, return_when=FIRST_COMPLETED)
-            if time.monotonic() - collected >= COLLECT_EVERY:
-                _collect()
-                collected = time.monotonic()
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in finished:
                 job, step = running.pop(fut)
                 job.running -= 1
@@ -340,73 +329,7 @@ def _drive(jobs: list[_Job], out: Path, start: dt.date, end: dt.date, workers: i
             fill()
 
 
-def _collect() -> None:
-    """Free the reference cycles of the answers read lately (an HTTP response and its stream
-    refer to each other, and so hold the page's bytes until collected). A fetch pauses the
-    automatic collection while it runs (:func:`instantly_nb.rawpages.gc_paused`) and many
-    workspaces side by side always have one running, so without this every answer of the pull
-    would stay in memory until its end: ~75 MB per workspace. Only the youngest generation is
-    walked -- what was allocated since the last call -- which costs milliseconds."""
-    gc.collect(0)
-
-
-def _few_arenas() -> None:
-    """At most :data:`ARENAS` arenas of glibc's allocator (a no-op elsewhere). glibc gives
-    threads up to eight arenas per core, and each keeps the memory its threads freed; a pull's
-    hundred-odd threads (walks, chains, fan-outs) spread the pages' bytes over all of them:
-    355 -> 312 MB peak for 20 workspaces at the same client CPU (106 against 105 s). Python
-    allocates under its interpreter lock anyway, so two arenas cost no waiting. glibc fixes
-    its arena limit once, when a process first needs more arenas than it starts with, so the
-    limit stays for the process (and a process that already has many keeps them)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).mallopt(M_ARENA_MAX, ARENAS)
-    except (OSError, AttributeError):
-        pass
-
-
-M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
-
-
-def light(step: Step) -> bool:
-    """Whether ``step`` runs beside the heavy steps, outside the heavy slots (the long walks
-    at a per-workspace limit that cost little CPU and memory per second)."""
-    return step.name in LIGHT
-
-
-class _Slots:
-    """The heavy slots (workspaces whose heavy steps may run) and the heavy steps running."""
-
-    def __init__(self, heavy: int) -> None:
-        self.heavy = max(1, heavy)
-        self.holders: list[_Job] = []  # workspaces holding a heavy slot, oldest first
-        self.heavy_running = 0
-
-    def may_run(self, job: _Job, step: Step) -> bool:
-        return light(step) or job in self.holders or len(self.holders) < self.heavy
-
-    def take(self, job: _Job, step: Step) -> None:
-        if light(step):
-            return
-        job.heavy_running += 1
-        self.heavy_running += 1
-        if job not in self.holders:
-            self.holders.append(job)
-
-    def give(self, job: _Job, step: Step) -> None:
-        if not light(step):
-            job.heavy_running -= 1
-            self.heavy_running -= 1
-
-    def release_if_done(self, job: _Job) -> None:
-        """A workspace gives its slot back once no heavy step of it is pending or running."""
-        if job in self.holders and job.heavy_running == 0 and (
-                job.error is not None or not any(not light(s) for s in job.pending)):
-            self.holders.remove(job)
-
-
-def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], slots: _Slots,
+def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None], slots: Slots,
           workers: int, per_workspace: int, start: dt.date, end: dt.date, batch: int,
           gate: Any) -> None:
     """Submit ready steps, one workspace at a time in turn: the light steps of every workspace
