@@ -23,7 +23,7 @@ import datetime as dt
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +70,8 @@ STEP_SCHEMA = {"endpoint": pl.String, "rows": pl.Int64, "requests": pl.Int64,
                "seconds": pl.Float64, "status": pl.String}
 
 
-@dataclass
-class _Job:
+@dataclass(eq=False)  # a workspace is itself only: compared by identity (the scheduler asks
+class _Job:  # "is this one holding a slot?" after every finished step)
     """One workspace's sweep."""
 
     wid: str
@@ -96,8 +96,11 @@ class _Job:
         frame = self.frames[listing] if listing in self.frames else self.client.fetch(listing)
         return frame["id"].drop_nulls().to_list() if "id" in frame.columns else []
 
-    def ready(self) -> list[Step]:
-        return [s for s in self.pending if all(n in self.done for n in s.needs)]
+    def ready(self) -> Iterator[Step]:
+        """The pending steps whose inputs are done, in order (lazily: the scheduler takes the
+        first that may run)."""
+        done = self.done
+        return (s for s in self.pending if all(n in done for n in s.needs))
 
     def skip_blocked(self) -> None:
         for step in list(self.pending):
