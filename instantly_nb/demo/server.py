@@ -16,6 +16,7 @@ given its own key (``--key``), only that key is accepted.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import logging
 import socket
@@ -58,6 +59,8 @@ __all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "DemoServer", "make_app", "parse_
 
 SIZE_LIMITED = {"accounts.analytics_daily"}  # too many items -> 413 (checked by the handler)
 INLINE_BELOW = 0.02  # handlers faster than this (seconds) run on the event loop
+# uvicorn's HTTP parser: httptools (C, less CPU per request) when installed, else h11
+HTTP_PARSER = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
 log = logging.getLogger("instantly_nb.demo")
 
 
@@ -327,6 +330,15 @@ class DemoServer:
                                         for n, v in self.limiter.endpoint_limits.items()}}
 
     @property
+    def http(self) -> str:
+        """The HTTP parser serving: ``"httptools"``, or ``"h11"`` when httptools is not
+        installed."""
+        if self._server is None or not self._server.config.loaded:
+            return HTTP_PARSER
+        protocol = self._server.config.http_protocol_class
+        return "httptools" if "httptools" in protocol.__module__ else "h11"
+
+    @property
     def url(self) -> str:
         if self._socket is None:
             raise RuntimeError("The demo server is not running; call start() first.")
@@ -347,6 +359,7 @@ class DemoServer:
         sock.bind((self.host, self.port))
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 proxy_headers=False,  # no proxy in front: one layer less
+                                http=HTTP_PARSER,
                                 timeout_graceful_shutdown=1, log_config=None)
         server = uvicorn.Server(config)
         self._socket, self._server = sock, server
