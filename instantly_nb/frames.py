@@ -340,7 +340,6 @@ def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]
     >>> to_frame("campaigns.analytics_steps", [{"step": "1", "variant": "1", "sent": 5}]).row(0)[:4]
     (1, 1, 'B', 5)
     """
-    fields = _fields(name)
     rows = rows if isinstance(rows, list) else list(rows)
     if not set(map(type, rows)) <= {dict}:
         rows = [r if isinstance(r, dict) else _as_record(r) for r in rows]
@@ -352,6 +351,14 @@ def to_frame(name: str, rows: Sequence[dict[str, Any]] | Iterable[dict[str, Any]
     raws: dict[str, pl.Series | None] = {}
     times: dict[str, str] = {}
     _walk(_tree(name), rows, "", out, extras, raws, times)
+    return _assemble(name, out, extras, raws, times)
+
+
+def _assemble(name: str, out: dict[str, pl.Series], extras: dict[str, pl.Series],
+              raws: dict[str, pl.Series | None], times: dict[str, str]) -> pl.DataFrame:
+    """The frame of walked columns: declared ones with their labels, derived, extra and
+    ``_raw`` columns, in that order (timestamps still text in ``out``, see :func:`_walk`)."""
+    fields = _fields(name)
     added = _typed(name, out, raws, times)
     columns: list[pl.Series] = []
     for f in fields:

@@ -20,6 +20,11 @@ once (a key repeated in an object keeps its last value, as ``json.loads`` does; 
 keep the first), nulls left out, so the reader never meets a field or a type it would
 drop or turn into something else.
 
+Records with free-form JSON fields (``emails.list``: their ``*_json`` fields become the ordinary
+path's JSON text) are checked the same way, the free-form values kept as their bytes, and not
+written back: each column is gathered from the checked records and built by the ordinary path's
+own builder (:func:`_gather`), each distinct free-form element decoded and written once.
+
 When any page of a fetch goes the ordinary way, the whole fetch does (:func:`frame`), so the
 frame is exactly :func:`instantly_nb.frames.from_bodies` of the decoded pages -- the tests feed
 drifted pages to both paths and compare.
@@ -39,17 +44,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, partial
+from operator import itemgetter
 from typing import Annotated, Any
 
 import polars as pl
 
 try:
     import msgspec
+    from msgspec.structs import astuple
 except ImportError:  # a dependency; without it every page takes the ordinary path (with a warning)
     msgspec = None  # type: ignore[assignment]
 
 from . import frames, rawread
-from .coerce import _TIMESTAMP_FORMATS
+from .coerce import _TIMES, _TIMESTAMP_FORMATS, _build, _dumps
 from .drift import DERIVED, PHANTOM_ENDPOINTS, STEP_ENDPOINTS
 from .http import check_envelope
 from .masking import mask_secrets
@@ -57,12 +64,13 @@ from .spec import Endpoint, Field
 
 __all__ = ["FAST", "RawPage", "read_page", "frame", "eligible", "gc_paused", "raw_sender"]
 
-# Listings shaped from bytes: the large cursor listings whose records have no free-form fields.
-# ``emails.list`` is not: its ``*_json`` fields are text only the ordinary path writes, and with
-# columns built in bulk there the ordinary path costs about what reading bytes costs (49k leads
-# in frames of 5 pages: ~1.5 CPU-s decoded by msgspec and shaped by frames, ~1.7 from bytes).
-FAST = frozenset({"leads.list"})
+# Listings shaped from bytes: the large cursor listings. Records with free-form fields
+# (``emails.list``: its ``*_json`` fields become the ordinary path's JSON text) are not written
+# as lines: their checked records are kept as decoded and each column gathered from them, by the
+# ordinary path's own column builder (:func:`_gather`).
+FAST = frozenset({"leads.list", "emails.list"})
 _TEXT = frozenset({"str", "datetime", "date"})
+_FREE = frozenset({"json", "list[json]"})
 # polars reads the record lines of a fetch in pieces of about this size (its reader splits each
 # piece over the cores; bigger pieces would only hold more memory at once)
 _READ_BYTES = 32 << 20
@@ -73,13 +81,14 @@ class RawPage(dict[str, Any]):
 
     To the paginator it looks like a decoded cursor page (``items`` is a range of the record
     count when the page was read fast). ``lines`` holds its records as checked JSON lines (one
-    piece per object level), or is None when the page takes the ordinary path; ``raw`` keeps the
-    bytes for that path.
+    piece per object level), or ``records`` the checked records themselves (listings whose
+    columns are gathered); both are None when the page takes the ordinary path; ``raw`` keeps
+    the bytes for that path.
     """
 
     def __init__(self, raw: bytes, lines: tuple[bytes, ...] | None, body: Any = None,
-                 count: int = 0, cursor: str | None = None):
-        if lines is not None:
+                 count: int = 0, cursor: str | None = None, records: list[Any] | None = None):
+        if lines is not None or records is not None:
             super().__init__(items=range(count), next_starting_after=cursor)
         elif isinstance(body, dict):
             super().__init__(body)
@@ -88,13 +97,15 @@ class RawPage(dict[str, Any]):
         self.raw = raw
         self.batch: Any = None  # see rawread
         self.lines = lines
+        self.records = records  # the checked records of a listing whose columns are gathered
         self.count = count
         self.body = body
 
     @property
     def fast(self) -> bool:
-        """Whether the page passed the strict check (its records are in ``lines``)."""
-        return self.lines is not None
+        """Whether the page passed the strict check (its records are in ``lines`` or
+        ``records``)."""
+        return self.lines is not None or self.records is not None
 
     def decoded(self) -> Any:
         """The page as ``json.loads`` gives it."""
@@ -103,9 +114,12 @@ class RawPage(dict[str, Any]):
 
 def eligible(name: str) -> bool:
     """Whether ``name`` is shaped from bytes (a listing of FAST with a plain declared schema
-    whose rows the ordinary path keeps as they come)."""
-    plain = name not in DERIVED and name not in PHANTOM_ENDPOINTS and name not in STEP_ENDPOINTS
-    return name in FAST and plain and _plan(name) is not None
+    whose rows the ordinary path keeps as they come; derived columns only where the columns
+    are gathered)."""
+    if name not in FAST or name in PHANTOM_ENDPOINTS or name in STEP_ENDPOINTS:
+        return False
+    plan = _plan(name)
+    return plan is not None and (plan.gather or name not in DERIVED)
 
 
 _PY: dict[str, Any] = {"str": str, "datetime": str, "date": str, "float": float, "bool": bool,
@@ -123,7 +137,11 @@ def _struct(name: str, node: dict[str, Any], kinds: dict[tuple[str, ...], Any],
         kind: Any
         if isinstance(child, Field):
             kind = _PY.get(child.dtype)
-            if kind is None and child.dtype.startswith("list["):
+            if child.dtype == "json":  # any JSON value: the ordinary path's builder writes it
+                kind = Any
+            elif child.dtype == "list[json]":  # elements as their bytes (see _json_lists)
+                kind = list[msgspec.Raw]
+            elif kind is None and child.dtype.startswith("list["):
                 kind = list[_PY[child.dtype[5:-1]] | None]  # type: ignore[misc]
         else:
             kind = _struct(f"{name}_{key}", child, kinds, (*path, key))
@@ -152,20 +170,21 @@ class _Plan:
     decoder: Any  # msgspec.json.Decoder of a whole page, strict
     encoder: Any  # msgspec.json.Encoder writing the checked objects back, one line each
     levels: tuple[_Level, ...]  # parents before their children
+    gather: bool  # records kept as decoded, columns gathered from them (free-form fields)
 
 
 @cache
 def _plan(name: str) -> _Plan | None:
-    """How pages of ``name`` are checked and read; None when a field is free-form JSON (only
-    the ordinary path turns it into text)."""
+    """How pages of ``name`` are checked and read (None without msgspec). Records with
+    free-form JSON fields are gathered: only the ordinary path's builder turns such a value
+    into its text."""
     fields = frames._fields(name)
     if msgspec is None:
         warnings.warn("msgspec is not installed, so large listings are shaped the slow way "
                       "(several times slower); install it: pip install msgspec",
                       RuntimeWarning, stacklevel=2)
         return None
-    if any(f.dtype in ("json", "list[json]") for f in fields):
-        return None
+    gather = any(f.dtype in _FREE for f in fields)
     kinds: dict[tuple[str, ...], Any] = {}
     record = _struct("Record", frames._tree(name), kinds)
     page = msgspec.defstruct("Page", [("items", list[record]),  # type: ignore[valid-type]
@@ -182,7 +201,7 @@ def _plan(name: str) -> _Plan | None:
             walk(node[key], (*path, key))
 
     walk(frames._tree(name), ())
-    return _Plan(msgspec.json.Decoder(page), msgspec.json.Encoder(), tuple(levels))
+    return _Plan(msgspec.json.Decoder(page), msgspec.json.Encoder(), tuple(levels), gather)
 
 
 def _dtype(field: Field) -> pl.DataType:
@@ -198,6 +217,9 @@ def read_page(name: str, raw: bytes) -> RawPage | None:
         page = plan.decoder.decode(raw)
     except msgspec.DecodeError:  # drift (ValidationError) or not JSON at all
         return _decoded(raw)
+    if plan.gather:
+        return RawPage(raw, None, count=len(page.items), cursor=page.next_starting_after,
+                       records=page.items)
     lines = _lines(plan, page.items)
     read = RawPage(raw, lines, count=len(page.items), cursor=page.next_starting_after)
     rawread.add(read, sum(map(len, lines)), partial(_read_levels, plan))
@@ -239,7 +261,7 @@ def raw_sender(send: Callable[..., Any], name: str) -> Callable[..., Any]:
         page = read_page(name, answer)
         if page is None:
             return send(endpoint, **kwargs)
-        if page.lines is None:
+        if not page.fast:
             check_envelope(endpoint, page.body)
         return page
 
@@ -250,11 +272,74 @@ def frame(name: str, pages: Sequence[Any]) -> pl.DataFrame:
     """The frame of one fetch's pages (RawPage or decoded bodies): fast when every page passed
     the check and every timestamp parses, else ``frames.from_bodies`` of them all."""
     if pages and all(isinstance(p, RawPage) and p.fast for p in pages):
+        if pages[0].records is not None:
+            return _gathered(name, [r for p in pages for r in p.records or ()])
         built = _read(name, pages)
         if built is not None:
             return built
     return frames.from_bodies(name, [p.decoded() if isinstance(p, RawPage) else p
                                      for p in pages])
+
+
+def _gathered(name: str, records: list[Any]) -> pl.DataFrame:
+    """The frame of checked records, built as :func:`instantly_nb.frames.to_frame` builds it
+    (each declared column by the same builder, from the same values a decoded page holds: the
+    check lets through no unknown key and no object where a value belongs, so the ordinary
+    path would find no extra column)."""
+    if not records:
+        return frames.empty(name)
+    plan = _plan(name)
+    assert plan is not None
+    out: dict[str, pl.Series] = {}
+    raws: dict[str, pl.Series | None] = {}
+    times: dict[str, str] = {}
+    fills = {level.path: level.fill for level in plan.levels}
+    _gather(frames._tree(name), records, "", (), fills, out, raws, times)
+    return frames._assemble(name, out, {}, raws, times)
+
+
+def _gather(node: dict[str, Any], objects: list[Any], prefix: str, path: tuple[str, ...],
+            fills: dict[tuple[str, ...], Any], out: dict[str, pl.Series],
+            raws: dict[str, pl.Series | None], times: dict[str, str]) -> None:
+    """:func:`instantly_nb.frames._walk` over checked records: the columns in the same order,
+    a null or missing object read as one of all nulls. The objects' fields are in ``node``'s
+    order; one transposition gives every column's values (a pass over all objects for each
+    field would cost twice as much)."""
+    columns = zip(*map(astuple, objects), strict=True)
+    for (key, child), values in zip(node.items(), columns, strict=True):
+        column = prefix + key
+        if isinstance(child, Field):
+            if child.dtype == "list[json]":
+                out[column] = _json_lists(column, values)
+            else:
+                out[column] = _build(column, child.dtype, list(values), raws)
+            if child.dtype in _TIMES:
+                times[column] = child.dtype
+        else:
+            fill = fills[(*path, key)]
+            _gather(child, [v or fill for v in values], column + "__", (*path, key), fills,
+                    out, raws, times)
+
+
+_TEXTS = pl.List(pl.String)
+
+
+def _json_lists(column: str, values: Sequence[list[Any] | None]) -> pl.Series:
+    """A ``list[json]`` column of checked records (lists of raw JSON elements, or None): each
+    element's text as the ordinary path writes it (decoded, then the ordinary path's encoder),
+    once per distinct element. A column of nulls or of one-element lists is built at once,
+    any other by the ordinary path's builder."""
+    n = len(values)
+    nulls = values.count(None)
+    if nulls == n:
+        return pl.Series([None] * n, dtype=_TEXTS).alias(column)
+    if nulls == 0 and set(map(len, values)) == {1}:  # type: ignore[arg-type]
+        flat = list(map(bytes, map(itemgetter(0), values)))  # type: ignore[arg-type]
+        texts = {b: _dumps(msgspec.json.decode(b)) for b in set(flat)}
+        return pl.Series(list(map(texts.__getitem__, flat)), dtype=pl.String
+                         ).reshape((n, 1)).cast(_TEXTS).alias(column)
+    return _build(column, "list[json]", [None if v is None else
+                                         [msgspec.json.decode(e) for e in v] for v in values], {})
 
 
 def _pieces(pages: Sequence[RawPage], level: int) -> Iterator[bytes]:
