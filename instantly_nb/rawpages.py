@@ -56,7 +56,7 @@ except ImportError:  # a dependency; without it every page takes the ordinary pa
     msgspec = None  # type: ignore[assignment]
 
 from . import frames, rawread
-from .coerce import _TIMES, _TIMESTAMP_FORMATS, _build, _dumps
+from .coerce import _TIMES, _build, _dumps, _first_parse
 from .drift import DERIVED, PHANTOM_ENDPOINTS, STEP_ENDPOINTS
 from .http import check_envelope
 from .masking import mask_secrets
@@ -416,12 +416,8 @@ def _finishing(name: str) -> tuple[list[pl.Expr], tuple[Field, ...]]:
     times: list[Field] = []
     for f in frames._fields(name):
         column = pl.col(f.name)
-        if f.dtype == "datetime":
-            column = column.str.to_datetime(_TIMESTAMP_FORMATS[0], time_unit="us",
-                                            time_zone="UTC", strict=False)
-        elif f.dtype == "date":
-            column = column.str.to_date("%Y-%m-%d", strict=False)
-        if f.dtype in ("datetime", "date"):
+        if f.dtype in _TIMES:  # the usual form; the others as frames reads them (_finish)
+            column = _first_parse(column, f.dtype)
             times.append(f)
         exprs.append(column.alias(f.name))
         if f.enum:

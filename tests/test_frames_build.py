@@ -36,6 +36,31 @@ def test_list_columns_equal_polars_own_constructor(inner):
         assert built.equals(_reference(vals, pl.List(inner)))
 
 
+SCALAR_VALUES: list[list[Any]] = [
+    [], [None], [None, None], ["a", None, "é\n", ""], [1, -2, None, 2**63 - 1, -(2**63)],
+    [2**63], [-(2**63) - 1], [0.5, None, -1.0, 1e300, float("nan")], [1, 2.5], [3, 4],
+    [True, False, None], [True, 1], [1, True], [0, 1], ["1"], [1], [1.5], [False, "x"],
+    [{"a": 1}], [None, {"a": 1}], [[1]], ["a", 1], [1, "a"], [2.0, 3], [True, 2.5],
+]
+
+
+@pytest.mark.parametrize("dtype", [pl.String(), pl.Int64(), pl.Float64(), pl.Boolean()])
+def test_scalar_columns_equal_polars_own_constructor_or_fail_as_it_fails(dtype):
+    from instantly_nb.coerce import _BUILD_ERRORS, _MAKERS, _flat
+
+    assert dtype in _MAKERS  # the direct constructors are in use with this polars
+    for vals in SCALAR_VALUES:
+        try:
+            expected = _reference(vals, dtype)
+        except _BUILD_ERRORS:
+            with pytest.raises(_BUILD_ERRORS):
+                _flat("c", vals, dtype)
+            continue
+        built = _flat("c", vals, dtype)
+        assert built.name == "c" and built.dtype == expected.dtype, vals
+        assert built.equals(expected), vals
+
+
 def test_a_list_column_refuses_what_polars_refuses():
     with pytest.raises((TypeError, pl.exceptions.PolarsError)):
         _series("c", [[1], ["x", "y"]], pl.List(pl.Int64))
@@ -109,3 +134,36 @@ def test_json_text_is_what_the_standard_encoder_writes():
               {1: 2, None: 3, 2.5: True}, date(2026, 1, 2), {"d": datetime(2026, 1, 2)}]
     for value in values:
         assert _dumps(value) == encoder.encode(value), value
+
+
+TIMESTAMP_TEXTS = [
+    "2026-09-12T09:30:00.000Z", "2026-09-12T09:30:00.999Z", "2024-02-29T23:59:59.001Z",
+    "2026-02-29T09:30:00.000Z", "2026-02-30T09:30:00.000Z", "2026-09-12T23:59:60.000Z",
+    "2026-09-12T24:00:00.000Z", "2026-09-12T09:60:00.000Z", "2026-9-12T09:30:00.000Z",
+    "2026-09-12T9:30:00.000Z", "2026-09-12T09:30:0.000Z", " 2026-09-12T09:30:00.000Z",
+    "2026-09-12T09:30:00.000Z ", "+2026-09-12T09:30:00.000Z", "20260-09-12T09:30:00.000Z",
+    "9999-12-31T23:59:59.999Z", "1970-01-01T00:00:00.000Z", "1969-12-31T23:59:59.999Z",
+    "2026-09-12T09:30:00.5Z", "2026-09-12T09:30:00.1234Z", "2026-09-12T09:30:00Z",
+    "2026-09-12T09:30:00.000z", "2026-09-12T09:30:00.000+00:00", "2026-09-12T09:30:00.000+02:00",
+    "2026-09-12 09:30:00.000Z", "2026-09-12T09:30:00.-12Z", "2026-09-12T09:30:00.00Z0",
+    "2026-09-12", "", "null", "yesterday", None,
+]
+
+
+def test_the_usual_timestamp_form_reads_what_the_general_form_reads():
+    from instantly_nb.coerce import _TIMESTAMP_FORMATS, _first_parse
+
+    texts = pl.Series("t", TIMESTAMP_TEXTS, pl.String)
+    usual = pl.select(_first_parse(pl.lit(texts), "datetime")).to_series()
+    general = texts.str.to_datetime(_TIMESTAMP_FORMATS[0], time_unit="us", time_zone="UTC",
+                                    strict=False)
+    read = usual.is_not_null()
+    assert read.sum() >= 10  # the usual form is the one read here
+    assert usual.filter(read).equals(general.filter(read))
+    # what it leaves unread, the general way reads as before (the frame is the careful one's)
+    frame = frames.to_frame("leads.list", [{"timestamp_created": t} for t in TIMESTAMP_TEXTS])
+    careful = frames._parse_time(texts, "datetime")
+    assert frame["timestamp_created"].equals(careful.alias("timestamp_created"))
+    assert frame["timestamp_created_raw"].drop_nulls().to_list() == [
+        t for t, v in zip(TIMESTAMP_TEXTS, careful.to_list(), strict=True)
+        if v is None and t is not None and t.strip().lower() not in ("", "null", "none")]
