@@ -111,7 +111,7 @@ def leads_list(ws: Workspace, call: Call) -> Raw:
     hits = selected[first:first + limit + 1]
     chunk = hits[:limit]
     last = ws.leads.lead_id(int(chunk[-1])) if len(chunk) else None
-    return raw_page(call, ws.lead_json.items(chunk), len(hits) > limit, last)
+    return raw_page(call, ws.lead_json.page(chunk), len(hits) > limit, last)
 
 
 @handles("leads.get")

@@ -21,6 +21,7 @@ __all__ = [
     "iso_date",
     "ms_of_uuid",
     "iso_ms_quoted",
+    "iso_ms_texts",
     "uid",
     "uid_at",
     "uids_at",
@@ -110,6 +111,13 @@ def iso_ms_quoted(ms: np.ndarray) -> list[str]:
     text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"),
                                  unit="ms")
     return [f'"{t}Z"' for t in text.tolist()]
+
+
+def iso_ms_texts(ms: np.ndarray) -> list[str]:
+    """``[iso_ms(m) for m in ms]``, written by numpy in one call."""
+    text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"),
+                                 unit="ms")
+    return [f"{t}Z" for t in text.tolist()]
 
 
 _DAY_TEXT: dict[int, str] = {}

@@ -1,17 +1,24 @@
-"""Lead records written straight to JSON text, a page at a time.
+"""Lead records written straight to JSON, a page at a time.
 
 :meth:`Leads.record` builds one lead as a dict, and the server encodes it; for the listing that
 costs more than everything else the server does. :class:`LeadJson` writes the same text
 directly: ``LeadJson(...).item(i)`` equals ``json.dumps(leads.record(i, ctx),
-ensure_ascii=False, separators=(",", ":"))`` character for character (strings go through the
-json module's own escaping function, fields are written in the record's order). The columns of
-a page are read with one numpy gather each, not one element at a time.
+ensure_ascii=False, separators=(",", ":"))`` character for character, and ``page(indexes)`` is
+the JSON array of those texts in UTF-8. The columns of a page are read with one numpy gather
+each, the stamps of a page with one gather from a table of texts, and msgspec writes the page
+from one struct per lead whose fields are in the record's order (msgspec escapes strings as the
+json module does with ``ensure_ascii=False``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from itertools import repeat
 from json.encoder import encode_basestring as _q  # type: ignore[attr-defined]
+from operator import itemgetter
+from typing import Any
 
+import msgspec
 import numpy as np
 
 from .ids import (
@@ -20,18 +27,12 @@ from .ids import (
     FIRST_NAMES,
     JOB_TITLES,
     LAST_NAMES,
-    iso_ms_quoted,
+    iso_ms_texts,
     uids_at,
 )
 from .leads import NO_INTEREST, LeadContext, Leads, _ascii
 
 __all__ = ["LeadJson", "json_value"]
-
-_COLUMNS = ("campaign", "list", "company", "first", "last", "title", "status",
-            "opens", "replies", "clicks", "last_day", "reply_day", "open_day", "click_day",
-            "interest_day", "sub_day", "last_step", "last_acct", "o_step", "o_var", "r_step",
-            "r_var", "k_step", "k_var", "sub", "verification", "value", "enrichment", "visitor",
-            "esp", "esg", "interest")
 
 
 def json_value(value: str | None) -> str:
@@ -39,50 +40,95 @@ def json_value(value: str | None) -> str:
     return "null" if value is None else str(_q(value))
 
 
+class _Payload(msgspec.Struct, gc=False):
+    firstName: Any
+    lastName: Any
+    companyName: Any
+    jobTitle: Any
+
+
+class _Lead(msgspec.Struct, gc=False):
+    """One lead record: the fields of :meth:`Leads.record`, in its order."""
+
+    id: Any
+    timestamp_created: Any
+    timestamp_updated: Any
+    organization: Any
+    campaign: Any
+    status: Any
+    email: Any
+    personalization: Any
+    website: Any
+    last_name: Any
+    first_name: Any
+    company_name: Any
+    job_title: Any
+    phone: Any
+    email_open_count: Any
+    email_reply_count: Any
+    email_click_count: Any
+    company_domain: Any
+    status_summary: Any
+    payload: Any
+    last_step_from: Any
+    last_step_id: Any
+    last_step_timestamp_executed: Any
+    email_opened_step: Any
+    email_opened_variant: Any
+    email_replied_step: Any
+    email_replied_variant: Any
+    email_clicked_step: Any
+    email_clicked_variant: Any
+    subsequence_id: Any
+    verification_status: Any
+    pl_value_lead: Any
+    timestamp_added_subsequence: Any
+    timestamp_last_contact: Any
+    timestamp_last_open: Any
+    timestamp_last_reply: Any
+    timestamp_last_interest_change: Any
+    timestamp_last_click: Any
+    enrichment_status: Any
+    list_id: Any
+    last_contacted_from: Any
+    uploaded_by_user: Any
+    upload_method: Any
+    assigned_to: Any
+    is_website_visitor: Any
+    timestamp_last_touch: Any
+    esp_code: Any
+    esg_code: Any
+    lt_interest_status: Any = msgspec.UNSET  # left out when UNSET
+
+
+_ENCODE = msgspec.json.Encoder().encode
+
+
 class LeadJson:
     """JSON text of the lead records of one workspace (see module docstring)."""
 
     def __init__(self, leads: Leads, ctx: LeadContext) -> None:
         self.leads = leads
-        self.org = json_value(leads.plan.org_id)
-        self.owner = json_value(ctx.owner_id)
-        # index k + 1: "null" at 0 for k = -1 (none)
-        self.campaigns = ["null", *(json_value(c) for c in ctx.campaign_ids)]
-        self.lists = ["null", *(json_value(v) for v in ctx.list_ids)]
-        self.subsequences = ["null", *(json_value(v) for v in ctx.subsequence_ids)]
-        self.steps = [[json_value(s) for s in steps] for steps in ctx.step_ids]
-        self.accounts = [json_value(a) for a in ctx.accounts]
-        self.first = [json_value(v) for v in FIRST_NAMES]
-        self.last = [json_value(v) for v in LAST_NAMES]
-        self.first_ascii = [str(_q(_ascii(v)))[1:-1] for v in FIRST_NAMES]
-        self.last_ascii = [str(_q(_ascii(v)))[1:-1] for v in LAST_NAMES]
-        self.titles = [json_value(v) for v in JOB_TITLES]
-        self._day_text: dict[int, str] = {}
-        self._stamps: dict[int, str] = {}
-        self._companies: dict[int, tuple[str, str]] = {}
+        self.org = leads.plan.org_id
+        self.owner = ctx.owner_id
+        # None last: index -1 (none) reads it
+        self.campaigns = [*ctx.campaign_ids, None]
+        self.lists = [*ctx.list_ids, None]
+        self.subsequences = [*ctx.subsequence_ids, None]
+        self.accounts = [*ctx.accounts, None]
+        # the step ids of every campaign one after the other, then None
+        counts = [len(steps) for steps in ctx.step_ids]
+        self.step_count = np.array(counts or [0], dtype=np.int64)
+        self.step_start = np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))[:len(
+            self.step_count)]
+        self.steps = [*(s for steps in ctx.step_ids for s in steps), None]
+        self.first_ascii = [_ascii(v) for v in FIRST_NAMES]
+        self.last_ascii = [_ascii(v) for v in LAST_NAMES]
+        self._companies: dict[int, tuple[str, str, str, str]] = {}
 
     # -- pieces --------------------------------------------------------------------------------
-    def _day(self, day: int) -> str:
-        text = self._day_text.get(day)
-        if text is None:
-            first = self.leads.plan.first_day
-            text = self._day_text[day] = first.fromordinal(first.toordinal() + day).isoformat()
-        return text
-
-    def _stamp(self, day: int, hour: int, minute: int) -> str:
-        """:meth:`Leads.day_stamp` as JSON text (``null`` before day 0)."""
-        if day < 0:
-            return "null"
-        key = (day << 11) | (hour << 6) | minute  # hour < 32, minute < 64
-        text = self._stamps.get(key)
-        if text is None:
-            text = f'"{self._day(day)}T{hour:02d}:{minute:02d}:00.000Z"'
-            if len(self._stamps) < 200_000:
-                self._stamps[key] = text
-        return text
-
-    def _company(self, c: int) -> tuple[str, str]:
-        """(escaped company name, escaped domain) of company ``c``, without quotes."""
+    def _company(self, c: int) -> tuple[str, str, str, str]:
+        """(company name, domain, personalization, website) of company ``c``."""
         found = self._companies.get(c)
         if found is None:
             word = COMPANY_WORDS[c % len(COMPANY_WORDS)]
@@ -90,83 +136,138 @@ class LeadJson:
             name = f"{word} {suffix}"
             combos = len(COMPANY_WORDS) * len(COMPANY_SUFFIXES)
             domain = f"{_ascii(name).replace(' ', '')}{c // combos or ''}.example"
-            found = (str(_q(name))[1:-1], str(_q(domain))[1:-1])
+            found = (name, domain, f"Loved the recent news about {name}.", f"https://{domain}")
             if len(self._companies) < 50_000:
                 self._companies[c] = found
         return found
 
-    # -- records -------------------------------------------------------------------------------
-    def items(self, indexes: np.ndarray) -> list[str]:
-        """The JSON text of the leads at ``indexes``, in that order."""
+    def _stamps(self, indexes: np.ndarray, last_day: np.ndarray,
+                reply_day: np.ndarray) -> list[list[str | None]]:
+        """:meth:`Leads.day_stamp` (``None`` before day 0) of the last touch, the last step, the
+        subsequence, the last open, reply, interest change and click: one list each."""
         ld = self.leads
+        days = np.stack([np.maximum(last_day, reply_day), last_day, ld.sub_day[indexes] - 1,
+                         ld.open_day[indexes], reply_day, ld.interest_day[indexes],
+                         ld.click_day[indexes]]).astype(np.int64)
+        np.maximum(days, -1, out=days)
+        plan = self.leads.plan
+        table, span = _stamp_table(plan.first_day, max(plan.days, int(days.max()) + 1))
+        codes = (days + 1) * 60 + ((indexes * 37) % 60)[None, :] + _STAMP_HOURS[:, None] * span
+        stamps: list[list[str | None]] = table[codes].tolist()
+        return stamps
+
+    # -- records -------------------------------------------------------------------------------
+    def _records(self, indexes: np.ndarray) -> list[_Lead]:
+        indexes = np.asarray(indexes, dtype=np.int64)
+        if len(indexes) == 0:
+            return []
+        ld = self.leads
+        n = len(indexes)
         numbers = indexes.tolist()
         created_ms = ld.created_ms[indexes]
         ids = uids_at(created_ms, ld.plan.seed, "lead", numbers)  # = Leads.lead_id
-        cols = [getattr(ld, name)[indexes].tolist() for name in _COLUMNS]
-        rows = zip(numbers, ids, iso_ms_quoted(created_ms), *cols, strict=True)
-        return [self._item(*row) for row in rows]
+        created = iso_ms_texts(created_ms)
+        last_day, reply_day = ld.last_day[indexes], ld.reply_day[indexes]
+        touch, executed, *stamps = self._stamps(indexes, last_day, reply_day)
+        contacted = last_day >= 0
+        c = ld.campaign[indexes]
+        has_step = contacted & (c >= 0)
+        safe_c = np.where(has_step, c, 0)
+        step = ld.last_step[indexes].astype(np.int64)
+        step = np.where(step < 0, step + self.step_count[safe_c], step)  # as a list index would
+        step_ids = list(map(self.steps.__getitem__,
+                            np.where(has_step, self.step_start[safe_c] + step, -1).tolist()))
+        senders = map(self.accounts.__getitem__, np.where(
+            contacted, ld.last_acct[indexes] % max(1, len(self.accounts) - 1), -1).tolist())
+        companies = ld.company[indexes].tolist()
+        found = {k: self._company(k) for k in set(companies)}
+        company = list(map(found.__getitem__, companies))
+        names = list(map(_FIRST_OF, company))
+        domains = list(map(_SECOND_OF, company))
+        first, last = ld.first[indexes].tolist(), ld.last[indexes].tolist()
+        first_names = list(map(FIRST_NAMES.__getitem__, first))
+        last_names = list(map(LAST_NAMES.__getitem__, last))
+        titles = list(map(JOB_TITLES.__getitem__, ld.title[indexes].tolist()))
+        status = ld.status[indexes].tolist()
+        touched = contacted.tolist()
+        first_ascii, last_ascii = self.first_ascii, self.last_ascii
+        summaries = [
+            {"lastStep": {"from": "campaign", "stepID": sid, "timestamp_executed": ex},
+             "domain_complete": st == 3} if yes else _EMPTY
+            for yes, sid, ex, st in zip(touched, step_ids, executed, status, strict=True)]
+        interest = ld.interest[indexes].tolist()
+        return list(map(
+            _Lead, ids, created,
+            [cr if t is None else t for cr, t in zip(created, touch, strict=True)],
+            repeat(self.org, n), map(self.campaigns.__getitem__, c.tolist()), status,
+            [f"{first_ascii[f]}.{last_ascii[la]}@{d}"
+             for f, la, d in zip(first, last, domains, strict=True)],
+            map(_THIRD_OF, company), map(_FOURTH_OF, company), last_names, first_names, names,
+            titles, map(_PHONES.__getitem__, (indexes % 100).tolist()),
+            ld.opens[indexes].tolist(), ld.replies[indexes].tolist(),
+            ld.clicks[indexes].tolist(), domains, summaries,
+            map(_Payload, first_names, last_names, names, titles),
+            map(_FROM.__getitem__, touched), step_ids, executed,
+            map(_STEPS.__getitem__, ld.o_step[indexes].tolist()),
+            map(_VARS.__getitem__, ld.o_var[indexes].tolist()),
+            map(_STEPS.__getitem__, ld.r_step[indexes].tolist()),
+            map(_VARS.__getitem__, ld.r_var[indexes].tolist()),
+            map(_STEPS.__getitem__, ld.k_step[indexes].tolist()),
+            map(_VARS.__getitem__, ld.k_var[indexes].tolist()),
+            map(self.subsequences.__getitem__, ld.sub[indexes].tolist()),
+            ld.verification[indexes].tolist(),
+            [f"{v:.0f}" if v else None for v in ld.value[indexes].tolist()],
+            stamps[0], executed, stamps[1], stamps[2], stamps[3], stamps[4],
+            ld.enrichment[indexes].tolist(), map(self.lists.__getitem__, ld.list[indexes].tolist()),
+            senders, repeat(self.owner, n), map(_UPLOAD.__getitem__, (indexes % 3).tolist()),
+            repeat(None, n), ld.visitor[indexes].tolist(), touch, ld.esp[indexes].tolist(),
+            ld.esg[indexes].tolist(),
+            [msgspec.UNSET if v == NO_INTEREST else v for v in interest]))
+
+    def page(self, indexes: np.ndarray) -> bytes:
+        """The leads at ``indexes`` as one JSON array (UTF-8), in that order."""
+        return _ENCODE(self._records(indexes))
+
+    def items(self, indexes: np.ndarray) -> list[str]:
+        """The JSON text of the leads at ``indexes``, in that order."""
+        return [_ENCODE(record).decode() for record in self._records(indexes)]
 
     def item(self, i: int) -> str:
         """The JSON text of lead ``i``."""
         return self.items(np.array([i], dtype=np.int64))[0]
 
-    def _item(self, i: int, lead_id: str, created: str, c: int, lst: int, company: int,
-              first: int, last: int, title: int, status: int, opens: int, replies: int,
-              clicks: int, last_day: int, reply_day: int, open_day: int, click_day: int, interest_day: int,
-              sub_day: int, step: int, acct: int, o_step: int, o_var: int, r_step: int,
-              r_var: int, k_step: int, k_var: int, sub: int, verification: int, value: float,
-              enrichment: int, visitor: bool, esp: int, esg: int, interest: int) -> str:
-        minute = (i * 37) % 60
-        stamp = self._stamp
-        contacted = last_day >= 0
-        last_touch = stamp(max(last_day, reply_day), 10, minute)
-        executed = stamp(last_day, 9, minute)
-        step_id = self.steps[c][step] if contacted and c >= 0 else "null"
-        sender = self.accounts[acct] if contacted else "null"
-        summary = (f'{{"lastStep":{{"from":"campaign","stepID":{step_id},"timestamp_executed":'
-                   f'{executed}}},"domain_complete":{"true" if status == 3 else "false"}}}'
-                   if contacted else "{}")
-        name, domain = self._company(company)
-        email = f"{self.first_ascii[first]}.{self.last_ascii[last]}@{domain}"
-        first_name, last_name, job = self.first[first], self.last[last], self.titles[title]
-        value_text = f'"{value:.0f}"' if value else "null"
-        tail = f',"lt_interest_status":{interest}' if interest != NO_INTEREST else ""
-        return (
-            f'{{"id":"{lead_id}","timestamp_created":{created},'
-            f'"timestamp_updated":{created if last_touch == "null" else last_touch},'
-            f'"organization":{self.org},"campaign":{self.campaigns[c + 1]},'
-            f'"status":{status},"email":"{email}",'
-            f'"personalization":"Loved the recent news about {name}.",'
-            f'"website":"https://{domain}","last_name":{last_name},"first_name":{first_name},'
-            f'"company_name":"{name}","job_title":{job},"phone":"+1-555-01{i % 100:02d}",'
-            f'"email_open_count":{opens},"email_reply_count":{replies},'
-            f'"email_click_count":{clicks},"company_domain":"{domain}",'
-            f'"status_summary":{summary},"payload":{{"firstName":{first_name},'
-            f'"lastName":{last_name},"companyName":"{name}","jobTitle":{job}}},'
-            f'"last_step_from":{_CAMPAIGN if contacted else "null"},"last_step_id":{step_id},'
-            f'"last_step_timestamp_executed":{executed},'
-            f'"email_opened_step":{_STEPS[o_step + 1]},"email_opened_variant":{_VARS[o_var + 1]},'
-            f'"email_replied_step":{_STEPS[r_step + 1]},"email_replied_variant":{_VARS[r_var + 1]},'
-            f'"email_clicked_step":{_STEPS[k_step + 1]},"email_clicked_variant":{_VARS[k_var + 1]},'
-            f'"subsequence_id":{self.subsequences[sub + 1]},'
-            f'"verification_status":{verification},"pl_value_lead":{value_text},'
-            f'"timestamp_added_subsequence":{stamp(sub_day - 1, 8, minute)},'
-            f'"timestamp_last_contact":{executed},'
-            f'"timestamp_last_open":{stamp(open_day, 11, minute)},'
-            f'"timestamp_last_reply":{stamp(reply_day, 14, minute)},'
-            f'"timestamp_last_interest_change":{stamp(interest_day, 15, minute)},'
-            f'"timestamp_last_click":{stamp(click_day, 11, minute)},'
-            f'"enrichment_status":{enrichment},"list_id":{self.lists[lst + 1]},'
-            f'"last_contacted_from":{sender},"uploaded_by_user":{self.owner},'
-            f'"upload_method":"{"api" if i % 3 else "manual"}","assigned_to":null,'
-            f'"is_website_visitor":{"true" if visitor else "false"},'
-            f'"timestamp_last_touch":{last_touch},"esp_code":{esp},"esg_code":{esg}{tail}}}'
-        )
+
+# the hours of the stamps (blocks of the stamp table), and the block of each stamp of
+# LeadJson._stamps (10, 9, 8, 11, 14, 15 and 11 o'clock)
+_HOURS = (8, 9, 10, 11, 14, 15)
+_STAMP_HOURS = np.array([2, 1, 0, 3, 4, 5, 3], dtype=np.int64)
+_STAMP_TABLES: dict[int, tuple[np.ndarray, int]] = {}
 
 
-_CAMPAIGN = '"campaign"'
+def _stamp_table(first: dt.date, days: int) -> tuple[np.ndarray, int]:
+    """(stamps of days -1 to ``days`` - 1, block size): the text of ``day``, ``hour``:``minute``
+    at ``k * block + (day + 1) * 60 + minute`` for the k-th hour of :data:`_HOURS`, None on day
+    -1. Shared by the workspaces that start on the same day."""
+    key = first.toordinal()
+    found = _STAMP_TABLES.get(key)
+    if found is not None and found[1] >= (days + 1) * 60:
+        return found
+    dates = [first.fromordinal(key + d).isoformat() for d in range(days)]
+    texts = [text for hour in _HOURS for text in (
+        [None] * 60 + [f"{d}T{hour:02d}:{m:02d}:00.000Z" for d in dates for m in range(60)])]
+    table = np.empty(len(texts), dtype=object)
+    table[:] = texts
+    if len(_STAMP_TABLES) >= 16:
+        _STAMP_TABLES.clear()
+    found = _STAMP_TABLES[key] = (table, (days + 1) * 60)
+    return found
 
 
-# step and variant columns are int8, -1 meaning none: the text of value v is at v + 1
-_STEPS = ["null", *(str(v + 1) for v in range(128))]
-_VARS = ["null", *(str(v) for v in range(128))]
+_EMPTY: dict[str, Any] = {}  # the status summary of a lead never contacted (never changed)
+_FROM = [None, "campaign"]  # last_step_from by contacted
+_FIRST_OF, _SECOND_OF, _THIRD_OF, _FOURTH_OF = (itemgetter(k) for k in range(4))
+# step and variant columns are int8, -1 meaning none: the value of v is at v (-1: last)
+_STEPS: list[int | None] = [*range(1, 129), None]
+_VARS: list[int | None] = [*range(128), None]
+_PHONES = [f"+1-555-01{k:02d}" for k in range(100)]
+_UPLOAD = ["manual", "api", "api"]  # by lead index % 3

@@ -298,14 +298,17 @@ def page(call: Call, records: Sequence[dict[str, Any]],
     return finish_page(call, chunk, start + limit < len(records), key)
 
 
-def raw_page(call: Call, items: list[str], more: bool, last_id: str | None) -> Raw:
-    """:func:`finish_page` for items already written as JSON text; ``last_id``: the id of the
-    last item (plain text, used as the cursor)."""
+def raw_page(call: Call, items: list[str] | bytes, more: bool, last_id: str | None) -> Raw:
+    """:func:`finish_page` for items already written as JSON text (or as one JSON array in
+    UTF-8); ``last_id``: the id of the last item (plain text, used as the cursor)."""
+    listed = len(items) > 2 if isinstance(items, bytes) else bool(items)
     tail = "]}"
-    if more and items or call.faults.dangling_cursor and items:
+    if more and listed or call.faults.dangling_cursor and listed:
         tail = '],"next_starting_after":' + json.dumps(last_id, ensure_ascii=False) + "}"
     elif call.faults.empty_final_cursor:
         tail = '],"next_starting_after":""}'
+    if isinstance(items, bytes):
+        return Raw(b"".join((b'{"items":', items[:-1], tail.encode())))
     # each item encoded alone: most are ASCII (a copy), a whole page with one "é" is not
     return Raw(b"".join((b'{"items":[', b",".join([item.encode() for item in items]),
                          tail.encode())))
