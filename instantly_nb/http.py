@@ -191,7 +191,7 @@ class Requester:
             transport=self._transport,
             trust_env=False,
         )
-        self._urls: dict[str, httpx.URL] = {}  # parsed URLs of requests without a query
+        self._urls: dict[str, httpx.URL] = {}  # parsed URLs of request paths (query apart)
         # ``base_url`` + a path, as httpx.Client merges them (see _exchange)
         base, raw = self._http.base_url, self._http.base_url.raw_path
         self._prefix = str(base.copy_with(raw_path=raw)) \
@@ -289,7 +289,7 @@ class Requester:
                     wait = parse_retry_after(response.headers.get("Retry-After"))
                 elif response.status_code >= 400:
                     raise self._status_error(endpoint, response, attempt)
-                elif raw and response.content.strip():
+                elif raw and _has_text(response.content):
                     return response.content
                 else:
                     decoded, shape_error = self._decode(endpoint, response, attempt)
@@ -326,15 +326,14 @@ class Requester:
         if http.is_closed:
             raise RuntimeError("Cannot send a request, as the client has been closed.")
         text = self._prefix + url.lstrip("/")
-        target: str | httpx.URL = text
-        if not params:  # the same URL again (a POST listing's pages): parsed once
-            parsed = self._urls.get(text)
-            if parsed is None:
-                parsed = httpx.URL(text)
-                if len(self._urls) >= _URL_CACHE:
-                    self._urls.clear()
-                self._urls[text] = parsed
-            target = parsed
+        # the same path again (a listing's pages, with or without a query): parsed once; the
+        # query is merged into it as httpx.Request merges it into the URL it parses
+        target = self._urls.get(text)
+        if target is None:
+            target = httpx.URL(text)
+            if len(self._urls) >= _URL_CACHE:
+                self._urls.clear()
+            self._urls[text] = target
         request = httpx.Request(method, target, params=params or None, json=json_body,
                                 headers=http.headers, extensions={"timeout": http.timeout.as_dict()})
         try:
@@ -383,7 +382,7 @@ class Requester:
         where = f"{endpoint.method} {endpoint.path}"
         if endpoint.envelope == "text":
             return response.text, None
-        if not response.content.strip():
+        if not _has_text(response.content):
             return None, _shape(f"{where} answered {response.status_code} with an empty body.", endpoint, response, retryable=True)
         try:
             body = _loads(response.content)
@@ -397,6 +396,12 @@ class Requester:
         if problem:
             return None, _shape(f"{where}: {problem}", endpoint, response, retryable=False)
         return body, None
+
+
+def _has_text(content: bytes) -> bool:
+    """``bool(content.strip())`` without copying the body: not empty, not only ASCII whitespace
+    (the bytes ``strip`` removes are those ``isspace`` tests)."""
+    return bool(content) and not content.isspace()
 
 
 def _loads(content: bytes) -> Any:
@@ -436,8 +441,8 @@ def check_envelope(endpoint: Endpoint, body: Any) -> None:
 
 def _envelope_problem(endpoint: Endpoint, body: Any) -> str | None:
     """Why ``body`` does not fit the endpoint's envelope, or None when it fits."""
-    declared = {f.name.split("__", 1)[0] for f in endpoint.fields}
-    if isinstance(body, dict) and "error" in body and "error" not in declared:
+    if isinstance(body, dict) and "error" in body \
+            and "error" not in {f.name.split("__", 1)[0] for f in endpoint.fields}:
         detail = body.get("message") or body.get("error")
         return f"the API reported an error inside a success answer: {str(detail)[:200]}"
     if endpoint.envelope == "items":

@@ -23,10 +23,14 @@ from .conftest import FAKE_KEY
 class WireServer:
     """HTTP/1.1 on 127.0.0.1: records each request's bytes and the connection it came on."""
 
-    def __init__(self, extra_headers: bytes = b"", hold: threading.Event | None = None):
+    def __init__(self, extra_headers: bytes = b"", hold: threading.Event | None = None,
+                 hang_up: bool = False, answer: bytes | None = None):
         self.extra_headers = extra_headers
         self.hold = hold  # answers wait for it when set
+        self.hang_up = hang_up  # close each connection after one answer (keep-alive not kept)
+        self.answer = answer  # raw bytes sent instead of the answer when set
         self.requests: list[tuple[int, bytes]] = []
+        self.reads: list[bytes] = []  # the first chunk received of each request
         self.connections = 0
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
@@ -51,10 +55,15 @@ class WireServer:
         buf = b""
         with conn:
             while True:
+                first = not buf
                 while b"\r\n\r\n" not in buf:
                     data = conn.recv(65536)
                     if not data:
                         return
+                    if first:
+                        with self._lock:
+                            self.reads.append(data)
+                        first = False
                     buf += data
                 head, rest = buf.split(b"\r\n\r\n", 1)
                 length = 0
@@ -69,9 +78,14 @@ class WireServer:
                 buf = rest[length:]
                 if self.hold is not None:
                     self.hold.wait(10)
+                if self.answer is not None:
+                    conn.sendall(self.answer)
+                    return
                 body = b'{"items":[]}'
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + self.extra_headers
                              + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                if self.hang_up:
+                    return
 
     def close(self) -> None:
         self._sock.close()
@@ -333,4 +347,84 @@ def test_an_https_origin_verifies_with_httpx_default_context_made_at_the_first_c
     assert context.cert_store_stats()["x509_ca"] > 0
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert pool._context() is context  # one context for every connection
+    req.close()
+
+
+def test_a_request_head_and_body_leave_in_one_send(server):
+    req = requester(server.url)
+    req.send(ENDPOINTS["leads.list"], body={"limit": 5})
+    wire = server.wire()[0]
+    assert wire.endswith(b'\r\n\r\n{"limit":5}')
+    # small enough for one segment: the server's first read holds the head and the body
+    assert server.reads[0].replace(str(server.port).encode(), b"PORT") == wire
+    req.close()
+
+
+def test_a_kept_alive_connection_the_server_closed_is_replaced_without_an_error():
+    srv = WireServer(hang_up=True)
+    req = requester(srv.url, retry=RetryPolicy(max_attempts=1))
+    assert req.send(ENDPOINTS["campaigns.list"]) == {"items": []}
+    threading.Event().wait(0.2)  # the server's close has arrived
+    assert req.send(ENDPOINTS["campaigns.list"]) == {"items": []}
+    assert req.requests_sent == 2 and srv.connections == 2
+    assert [number for number, _ in srv.requests] == [1, 2]
+    srv.close()
+    req.close()
+
+
+@pytest.mark.parametrize("answer,error", [
+    (b"", errors.TransportError),  # hung up without an answer: httpx.RemoteProtocolError
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n{}", errors.TransportError),  # short body
+    (b"NONSENSE\r\n\r\n", errors.TransportError),
+])
+def test_a_broken_answer_is_a_transport_error_and_its_connection_is_not_kept(answer, error):
+    srv = WireServer(answer=answer)
+    req = requester(srv.url, retry=RetryPolicy(max_attempts=2), sleep=lambda seconds: None)
+    with pytest.raises(error, match="after 2 attempts"):
+        req.send(ENDPOINTS["campaigns.list"])
+    assert srv.connections == 2  # each attempt on a connection of its own
+    pool = req._transport._inner
+    assert isinstance(pool, Connections) and pool._open == 0 and pool._free == []
+    srv.close()
+    req.close()
+
+
+def test_httpcore_errors_reach_the_caller_as_httpx_errors(server):
+    pool = Connections(limit=1, proxy=None, tls=False)
+    with pytest.raises(httpx.ConnectError):
+        pool.handle_request(httpx.Request("GET", "http://127.0.0.1:1/api/v2/campaigns"))
+    slow = WireServer(hold=threading.Event())
+    with pytest.raises(httpx.ReadTimeout):
+        pool.handle_request(httpx.Request("GET", slow.url + "/api/v2/campaigns",
+                                          extensions={"timeout": httpx.Timeout(0.05).as_dict()}))
+    assert pool._open == 0
+    answer = pool.handle_request(httpx.Request("GET", server.url + "/api/v2/campaigns"))
+    assert answer.read() == b'{"items":[]}'
+    answer.close()
+    assert pool._open == 1
+    slow.hold.set()
+    slow.close()
+    pool.close()
+
+
+@pytest.mark.parametrize("blank", [b"", b" \t\r\n\x0b\x0c"])
+@pytest.mark.parametrize("raw", [True, False])
+def test_a_blank_answer_is_retried_then_a_shape_error(blank, raw):
+    srv = WireServer(answer=b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(blank) + blank)
+    req = requester(srv.url, retry=RetryPolicy(max_attempts=3), sleep=lambda seconds: None)
+    with pytest.raises(errors.ResponseShapeError, match="empty body"):
+        req.send(ENDPOINTS["leads.list"], body={"limit": 1}, raw=raw)
+    assert req.requests_sent == 3
+    srv.close()
+    req.close()
+
+
+@pytest.mark.parametrize("raw", [True, False])
+def test_an_answer_with_text_around_blanks_is_read(raw):
+    body = b' \n{"items":[{"id":"a"}]}\n '
+    srv = WireServer(answer=b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    req = requester(srv.url, retry=RetryPolicy(max_attempts=1))
+    answer = req.send(ENDPOINTS["leads.list"], body={"limit": 1}, raw=raw)
+    assert answer == (body if raw else {"items": [{"id": "a"}]})
+    srv.close()
     req.close()
