@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _allocator  # noqa: F401 -- first: sets polars' allocator before polars loads
 from .client import Client, connect
 from .dataset import open_dataset
 from .endpoints import ENDPOINTS
