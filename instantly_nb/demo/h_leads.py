@@ -212,7 +212,7 @@ def emails_list(ws: Workspace, call: Call) -> Raw:
         start = int(order[pos]) + 1
     chunk = positions[start:start + limit]
     last = ws.unibox.email_id(int(chunk[-1])) if len(chunk) else None
-    return raw_page(call, ws.mail_json.items(chunk, call.flag("preview_only")),
+    return raw_page(call, ws.mail_json.page(chunk, call.flag("preview_only")),
                     start + limit < len(positions), last)
 
 
