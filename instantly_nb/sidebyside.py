@@ -96,11 +96,12 @@ class _Job:  # "is this one holding a slot?" after every finished step)
         frame = self.frames[listing] if listing in self.frames else self.client.fetch(listing)
         return frame["id"].drop_nulls().to_list() if "id" in frame.columns else []
 
-    def ready(self) -> Iterator[Step]:
-        """The pending steps whose inputs are done, in order (lazily: the scheduler takes the
-        first that may run)."""
+    def ready(self, only: Callable[[Step], bool] | None = None) -> Iterator[Step]:
+        """The pending steps (those ``only`` accepts, when given) whose inputs are done, in
+        order (lazily: the scheduler takes the first)."""
         done = self.done
-        return (s for s in self.pending if all(n in done for n in s.needs))
+        steps = self.pending if only is None else filter(only, self.pending)
+        return (s for s in steps if all(n in done for n in s.needs))
 
     def skip_blocked(self) -> None:
         for step in list(self.pending):
@@ -344,8 +345,9 @@ def _fill(jobs: list[_Job], running: dict[Any, Any], submit: Callable[..., None]
         for job in jobs:
             if job.writer is None or job.error is not None:
                 continue
-            step = next((s for s in job.ready() if slots.may_run(job, s) and (light(s) or (
-                job.heavy_running < per_workspace and slots.heavy_running < workers))), None)
+            heavy_ok = (job.heavy_running < per_workspace and slots.heavy_running < workers
+                        and slots.may_take(job))
+            step = next((s for s in job.ready(None if heavy_ok else light)), None)
             if step is not None:
                 job.pending.remove(step)
                 submit(job, step, lambda j=job, s=step: _run_step(j, s, start, end, batch, gate))

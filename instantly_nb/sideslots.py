@@ -49,8 +49,9 @@ class Slots:
         self.holders: list[Any] = []  # workspaces holding a heavy slot, oldest first
         self.heavy_running = 0
 
-    def may_run(self, job: _Job, step: _Step) -> bool:
-        return light(step) or job in self.holders or len(self.holders) < self.heavy
+    def may_take(self, job: _Job) -> bool:
+        """Whether ``job`` holds a heavy slot or one is free."""
+        return job in self.holders or len(self.holders) < self.heavy
 
     def take(self, job: _Job, step: _Step) -> None:
         if light(step):
