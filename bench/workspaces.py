@@ -10,6 +10,7 @@ e-mail listing at its per-workspace limit, the longest of the workspace's walks)
 
     .venv/bin/python -m bench.workspaces                 # the section alone, default workspaces
     .venv/bin/python -m bench.workspaces --record        # also write its section of RESULTS.md
+    .venv/bin/python -m bench.workspaces --repeat 3      # every N three times, the median shown
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class Options:
     workers: int = 32
     at_once: int = AT_ONCE
     heavy: int = HEAVY
+    repeat: int = 1  # runs of every N, interleaved (1, 5, 20, 1, 5, 20, ...); the median counts
     notes: list[str] = field(default_factory=list)
 
 
@@ -148,19 +150,32 @@ def _bound(r: dict[str, Any], n: int, per_minute: int) -> tuple[float, str]:
 
 
 def run(opts: Options) -> list[Row]:
-    results: dict[int, dict[str, Any]] = {}
+    runs: dict[int, list[dict[str, Any]]] = {n: [] for n in opts.counts}
     limit = opts.server.emails_per_minute
     with ServerProcess(opts.server) as server, tempfile.TemporaryDirectory(prefix="inb-ws-") as tmp:
-        for n in opts.counts:
-            keys = [f"demo-key-b{n}-{i:02d}" for i in range(n)]  # fresh names: fresh limits
-            _warm(server, keys)
-            results[n] = _measure(server, keys, Path(tmp) / f"n{n}", opts)
-            r = results[n]
-            print(f"[workspaces] N={n}: {r['wall']:.1f} s, {r['server_requests']} requests, "
-                  f"peak {r['peak_mb']:.0f} MB, CPU client {r['cpu']:.0f} s server "
-                  f"{r['server_cpu']:.0f} s, load average {r['load'][0]:.1f} -> "
-                  f"{r['load'][1]:.1f}", flush=True)
-    return _rows(results, opts, limit)
+        for k in range(max(1, opts.repeat)):  # interleaved, so a slow spell of the host is
+            for n in opts.counts:  # shared by the counts instead of landing on one of them
+                tag = f"b{n}" if k == 0 else f"b{n}r{k}"
+                keys = [f"demo-key-{tag}-{i:02d}" for i in range(n)]  # fresh names: fresh limits
+                _warm(server, keys)
+                r = _measure(server, keys, Path(tmp) / f"{tag}", opts)
+                runs[n].append(r)
+                print(f"[workspaces] N={n}: {r['wall']:.1f} s, {r['server_requests']} requests, "
+                      f"peak {r['peak_mb']:.0f} MB, CPU client {r['cpu']:.0f} s server "
+                      f"{r['server_cpu']:.0f} s, load average {r['load'][0]:.1f} -> "
+                      f"{r['load'][1]:.1f}", flush=True)
+    return _rows({n: median_run(rs) for n, rs in runs.items()}, opts, limit)
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time (its own figures, not a mix of runs), with the spread of
+    wall times and peaks over all runs under ``"spread"`` when there were several."""
+    ordered = sorted(runs, key=lambda r: r["wall"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(runs) > 1:
+        chosen["spread"] = {"runs": len(runs), "walls": [r["wall"] for r in runs],
+                            "peaks": [r["peak_mb"] for r in runs]}
+    return chosen
 
 
 def _rows(results: dict[int, dict[str, Any]], opts: Options, limit: int) -> list[Row]:
@@ -178,6 +193,7 @@ def _rows(results: dict[int, dict[str, Any]], opts: Options, limit: int) -> list
             "1 workspace" if n > 1 else "", wall_ratio if n > 1 else None,
             f"<= {WALL_TARGET:g}x wall" if n > 1 else "",
             (wall_ratio <= WALL_TARGET and ok) if n > 1 else ok,
+            f"{_spread(r, 'walls', 's')}"
             f"{r['server_requests'] / r['wall']:.0f} req/s aggregate; floor {floor:.0f} s; "
             f"bound: {bound}; 429s {r['refused']}; all ok: {ok}; load average "
             f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}"))
@@ -186,6 +202,7 @@ def _rows(results: dict[int, dict[str, Any]], opts: Options, limit: int) -> list
             "1 workspace" if n > 1 else "", mem_ratio if n > 1 else None,
             f"<= {MEMORY_TARGET:g}x memory" if n > 1 else "",
             mem_ratio <= MEMORY_TARGET if n > 1 else None,
+            f"{_spread(r, 'peaks', 'MB')}"
             f"peak RSS {r['peak_mb']:.0f} MB (at rest {r['rest_mb']:.0f} MB; above rest "
             f"{r['peak_mb'] - r['rest_mb']:.0f} MB = {above:.1f}x of 1); CPU client "
             f"{r['cpu']:.0f} s, server {r['server_cpu']:.0f} s"))
@@ -197,13 +214,25 @@ def _rows(results: dict[int, dict[str, Any]], opts: Options, limit: int) -> list
     return rows
 
 
+def _spread(r: dict[str, Any], key: str, unit: str) -> str:
+    """"median of 3 runs (113.3-154.1 s); " for a repeated count, else nothing."""
+    spread = r.get("spread")
+    if not spread:
+        return ""
+    values = spread[key]
+    return (f"median of {spread['runs']} runs ({min(values):.1f}-{max(values):.1f} {unit}; "
+            f"all: {', '.join(f'{v:.1f}' for v in values)}); ")
+
+
 def record(path: Path, rows: list[Row], opts: Options) -> None:
     """Put this section's table between its own markers in ``path``."""
     info = machine()
     cfg = opts.server
     block = "\n".join([
         BEGIN, "## Many workspaces side by side", "",
-        f"Run of {info['date']} on {info['cpu']} ({info['cores']} cores, {info['memory_gb']} GB).",
+        f"Run of {info['date']} on {info['cpu']} ({info['cores']} cores, {info['memory_gb']} GB)"
+        + (f"; every count run {opts.repeat} times, interleaved, and the run of median wall "
+           "time shown (its spread in the notes)." if opts.repeat > 1 else "."),
         f"Each workspace: demo `{cfg.size}`, its own key and limits ({cfg.per_second}/s, "
         f"{cfg.per_minute}/min, GET /emails {cfg.emails_per_minute}/min), latency "
         f"{cfg.latency_ms:g}+U(0,{cfg.jitter_ms:g}) ms; one pool of {opts.workers} for all, "
@@ -233,12 +262,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--at-once", type=int, default=AT_ONCE, help="workspaces in flight at once")
     p.add_argument("--heavy", type=int, default=HEAVY,
                    help="workspaces whose steps other than the e-mail listing run at once")
+    p.add_argument("--repeat", type=int, default=1,
+                   help="runs of every count, interleaved; the run of median wall time is "
+                        "reported, with the spread of all")
     p.add_argument("--record", action="store_true")
     args = p.parse_args(argv)
     opts = Options(server=replace(Options().server, size=args.size, latency_ms=args.latency_ms,
                                   jitter_ms=args.jitter_ms, emails_per_minute=args.emails_per_minute),
                    counts=tuple(int(c) for c in args.counts.split(",")), days=args.days,
-                   at_once=args.at_once, heavy=args.heavy)
+                   at_once=args.at_once, heavy=args.heavy, repeat=args.repeat)
     rows = run(opts)
     print(render(rows))
     for note in opts.notes:

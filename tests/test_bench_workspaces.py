@@ -26,3 +26,16 @@ def test_side_by_side_benchmark_measures_each_count(tmp_path):
     text = out.read_text()
     assert text.count(workspaces.BEGIN) == 1 and "other sections" in text
     assert render(rows).splitlines()[2] in text
+
+
+def test_repeated_runs_report_the_median_run_and_the_spread():
+    runs = [{"wall": w, "peak_mb": p, "tag": t}
+            for w, p, t in [(150.0, 300.0, "a"), (110.0, 320.0, "b"), (130.0, 290.0, "c")]]
+    chosen = workspaces.median_run(runs)
+    assert chosen["tag"] == "c" and chosen["wall"] == 130.0 and chosen["peak_mb"] == 290.0
+    assert chosen["spread"] == {"runs": 3, "walls": [150.0, 110.0, 130.0],
+                                "peaks": [300.0, 320.0, 290.0]}
+    assert workspaces._spread(chosen, "walls", "s").startswith("median of 3 runs (110.0-150.0 s")
+    assert workspaces.median_run(runs[:2])["tag"] == "b"  # of two, the faster
+    one = workspaces.median_run(runs[:1])
+    assert "spread" not in one and workspaces._spread(one, "walls", "s") == ""
