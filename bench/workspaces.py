@@ -193,7 +193,7 @@ def _rows(results: dict[int, dict[str, Any]], opts: Options, limit: int) -> list
             "1 workspace" if n > 1 else "", wall_ratio if n > 1 else None,
             f"<= {WALL_TARGET:g}x wall" if n > 1 else "",
             (wall_ratio <= WALL_TARGET and ok) if n > 1 else ok,
-            f"{_spread(r, 'walls', 's')}"
+            f"{_spread(r, 'walls', 's')}{_paired(r, one) if n > 1 else ''}"
             f"{r['server_requests'] / r['wall']:.0f} req/s aggregate; floor {floor:.0f} s; "
             f"bound: {bound}; 429s {r['refused']}; all ok: {ok}; load average "
             f"{r['load'][0]:.1f} -> {r['load'][1]:.1f}"))
@@ -222,6 +222,16 @@ def _spread(r: dict[str, Any], key: str, unit: str) -> str:
     values = spread[key]
     return (f"median of {spread['runs']} runs ({min(values):.1f}-{max(values):.1f} {unit}; "
             f"all: {', '.join(f'{v:.1f}' for v in values)}); ")
+
+
+def _paired(r: dict[str, Any], one: dict[str, Any]) -> str:
+    """The wall ratio of each round against the one workspace of the same round, when the
+    counts were repeated (the median run's ratio alone can hide rounds above the target)."""
+    if "spread" not in r or "spread" not in one:
+        return ""
+    ratios = [w / w1 for w, w1 in zip(r["spread"]["walls"], one["spread"]["walls"], strict=False)]
+    return ("ratio to the one workspace of the same round: "
+            f"{', '.join(f'{x:.2f}x' for x in ratios)}; ")
 
 
 def record(path: Path, rows: list[Row], opts: Options) -> None:

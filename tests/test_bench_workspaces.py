@@ -39,3 +39,11 @@ def test_repeated_runs_report_the_median_run_and_the_spread():
     assert workspaces.median_run(runs[:2])["tag"] == "b"  # of two, the faster
     one = workspaces.median_run(runs[:1])
     assert "spread" not in one and workspaces._spread(one, "walls", "s") == ""
+
+
+def test_repeated_runs_also_show_each_round_against_its_own_one_workspace():
+    one = workspaces.median_run([{"wall": w, "peak_mb": 1.0} for w in (20.0, 25.0, 30.0)])
+    many = workspaces.median_run([{"wall": w, "peak_mb": 1.0} for w in (90.0, 110.0, 100.0)])
+    assert workspaces._paired(many, one) == ("ratio to the one workspace of the same round: "
+                                             "4.50x, 4.40x, 3.33x; ")
+    assert workspaces._paired({"wall": 1.0}, one) == ""
