@@ -24,11 +24,12 @@ class WireServer:
     """HTTP/1.1 on 127.0.0.1: records each request's bytes and the connection it came on."""
 
     def __init__(self, extra_headers: bytes = b"", hold: threading.Event | None = None,
-                 hang_up: bool = False, answer: bytes | None = None):
+                 hang_up: bool = False, answer: bytes | None = None, keep: bool = False):
         self.extra_headers = extra_headers
         self.hold = hold  # answers wait for it when set
         self.hang_up = hang_up  # close each connection after one answer (keep-alive not kept)
-        self.answer = answer  # raw bytes sent instead of the answer when set
+        self.answer = answer  # raw bytes sent instead of the answer when set (then the
+        self.keep = keep  # connection is closed, unless ``keep``: the same bytes every time)
         self.requests: list[tuple[int, bytes]] = []
         self.reads: list[bytes] = []  # the first chunk received of each request
         self.connections = 0
@@ -80,6 +81,8 @@ class WireServer:
                     self.hold.wait(10)
                 if self.answer is not None:
                     conn.sendall(self.answer)
+                    if self.keep:
+                        continue
                     return
                 body = b'{"items":[]}'
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + self.extra_headers
@@ -410,11 +413,14 @@ def test_httpcore_errors_reach_the_caller_as_httpx_errors(server):
 @pytest.mark.parametrize("blank", [b"", b" \t\r\n\x0b\x0c"])
 @pytest.mark.parametrize("raw", [True, False])
 def test_a_blank_answer_is_retried_then_a_shape_error(blank, raw):
-    srv = WireServer(answer=b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(blank) + blank)
+    # the connection is kept (a server that hung up after each answer would race the retry:
+    # a request sent before its close arrives meets a reset, not the blank answer)
+    srv = WireServer(answer=b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(blank) + blank,
+                     keep=True)
     req = requester(srv.url, retry=RetryPolicy(max_attempts=3), sleep=lambda seconds: None)
     with pytest.raises(errors.ResponseShapeError, match="empty body"):
         req.send(ENDPOINTS["leads.list"], body={"limit": 1}, raw=raw)
-    assert req.requests_sent == 3
+    assert req.requests_sent == 3 and len(srv.requests) == 3 and srv.connections == 1
     srv.close()
     req.close()
 
