@@ -10,7 +10,7 @@ import pytest
 
 from instantly_nb.demo import DemoServer, Limits, Workspace, build_workspace
 from instantly_nb.demo.examples import example_params
-from instantly_nb.demo.ids import iso_ms, iso_ms_quoted, uid_at, uids_at
+from instantly_nb.demo.ids import iso_ms, iso_ms_texts, uid_at, uids_at
 from instantly_nb.demo.model import BETTER_MULTIPLIER
 
 from .test_demo_support import TODAY, call, http
@@ -141,7 +141,7 @@ def test_ids_and_stamps_of_a_page_equal_the_one_at_a_time_versions() -> None:
     for seed, kind in ((7, "lead"), (12345, "email"), (0, "thread")):
         assert uids_at(ms, seed, kind, numbers) == [uid_at(int(m), seed, kind, k)
                                                    for m, k in zip(ms, numbers, strict=True)]
-    assert iso_ms_quoted(ms) == [f'"{iso_ms(int(m))}"' for m in ms]
+    assert iso_ms_texts(ms) == [iso_ms(int(m)) for m in ms]
     assert uids_at(ms[:0], 7, "lead", []) == []
 
 

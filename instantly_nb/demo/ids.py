@@ -20,7 +20,6 @@ __all__ = [
     "iso_ms",
     "iso_date",
     "ms_of_uuid",
-    "iso_ms_quoted",
     "iso_ms_texts",
     "uid",
     "uid_at",
@@ -104,13 +103,6 @@ def iso_ms(ms: int | np.integer) -> str:
     hours, rest = divmod(rest, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     return f"{day}T{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}Z"
-
-
-def iso_ms_quoted(ms: np.ndarray) -> list[str]:
-    """``[f'"{iso_ms(m)}"' for m in ms]`` (JSON strings), written by numpy in one call."""
-    text = np.datetime_as_string(np.asarray(ms, dtype=np.int64).astype("datetime64[ms]"),
-                                 unit="ms")
-    return [f'"{t}Z"' for t in text.tolist()]
 
 
 def iso_ms_texts(ms: np.ndarray) -> list[str]:
