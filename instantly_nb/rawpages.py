@@ -1,13 +1,15 @@
 """Fast shaping of large listings straight from the response bytes, never dropping data.
 
 A page of ``POST /leads/list`` is ~100 records of ~60 values; a million leads are ~10,000 pages.
-Decoding them with ``json.loads`` builds ~50 million Python objects before :mod:`.frames` turns
-them into columns. Here each page is parsed once by ``msgspec`` (a native JSON decoder) into
-typed records, written back as JSON lines -- one line per record for each object level (the
-record's own scalars, then ``payload``, ``status_summary``... each flat, as polars reads nested
-objects at several times the cost of flat ones) -- and polars' own multi-threaded NDJSON reader
-turns the lines into columns, a batch of pages at a time on a worker thread while the next pages
-are checked (:mod:`.rawread`).
+Here each page is parsed once by ``msgspec`` (a native JSON decoder) into typed records. A fetch
+of a few pages (a walk shapes 5 at a time) keeps them, and each column is gathered from them and
+built by the ordinary path's own builder (:func:`_gather`): that costs less CPU than writing
+them out and reading them back. The pages of a long fetch are not all kept: once a thread holds
+about ``rawread.BATCH_BYTES`` of them, they are written back as JSON lines -- one line per record
+for each object level (the record's own scalars, then ``payload``, ``status_summary``... each
+flat, as polars reads nested objects at several times the cost of flat ones) -- and polars' own
+multi-threaded NDJSON reader turns the lines into columns on a worker thread while the next
+pages are checked (:mod:`.rawread`); a fetch with any such batch is read that way whole.
 
 The msgspec parse is also the drift check. It is strict: a key the declared schema does not know
 at any depth (the envelope included), or a value of another JSON type than declared (a string or
@@ -15,15 +17,16 @@ at any depth (the envelope included), or a value of another JSON type than decla
 belongs...), makes the page take the ordinary path of :mod:`.frames` -- extra columns, ``_raw``
 columns, coercions. The one widening allowed is a whole number in a ``float`` field, which
 :mod:`.frames` converts the same way. A timestamp that does not parse, or bytes that are not
-JSON, do the same. polars reads only what msgspec wrote: values that passed the check, each key
+JSON, do the same (a timestamp only where the lines are read; gathered columns parse them as
+:mod:`.frames` does). polars reads only what msgspec wrote: values that passed the check, each key
 once (a key repeated in an object keeps its last value, as ``json.loads`` does; polars alone would
 keep the first), nulls left out, so the reader never meets a field or a type it would
 drop or turn into something else.
 
 Records with free-form JSON fields (``emails.list``: their ``*_json`` fields become the ordinary
-path's JSON text) are checked the same way, the free-form values kept as their bytes, and not
-written back: each column is gathered from the checked records and built by the ordinary path's
-own builder (:func:`_gather`), each distinct free-form element decoded and written once.
+path's JSON text) are checked the same way, the free-form values kept as their bytes, and never
+written back: their columns are always gathered, each distinct free-form element decoded and
+written once.
 
 When any page of a fetch goes the ordinary way, the whole fetch does (:func:`frame`), so the
 frame is exactly :func:`instantly_nb.frames.from_bodies` of the decoded pages -- the tests feed
@@ -41,6 +44,7 @@ import json
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, partial
@@ -65,7 +69,7 @@ from .spec import Endpoint, Field
 __all__ = ["FAST", "RawPage", "read_page", "frame", "eligible", "gc_paused", "raw_sender"]
 
 # Listings shaped from bytes: the large cursor listings. Records with free-form fields
-# (``emails.list``: its ``*_json`` fields become the ordinary path's JSON text) are not written
+# (``emails.list``: its ``*_json`` fields become the ordinary path's JSON text) are never written
 # as lines: their checked records are kept as decoded and each column gathered from them, by the
 # ordinary path's own column builder (:func:`_gather`).
 FAST = frozenset({"leads.list", "emails.list"})
@@ -80,10 +84,10 @@ class RawPage(dict[str, Any]):
     """One answer page read from bytes.
 
     To the paginator it looks like a decoded cursor page (``items`` is a range of the record
-    count when the page was read fast). ``lines`` holds its records as checked JSON lines (one
-    piece per object level), or ``records`` the checked records themselves (listings whose
-    columns are gathered); both are None when the page takes the ordinary path; ``raw`` keeps
-    the bytes for that path.
+    count when the page was read fast). ``records`` holds the checked records, or ``lines``
+    the same records as checked JSON lines (one piece per object level) once a background
+    batch wrote them; both are None when the page takes the ordinary path; ``raw`` keeps the
+    bytes for that path.
     """
 
     def __init__(self, raw: bytes, lines: tuple[bytes, ...] | None, body: Any = None,
@@ -217,13 +221,24 @@ def read_page(name: str, raw: bytes) -> RawPage | None:
         page = plan.decoder.decode(raw)
     except msgspec.DecodeError:  # drift (ValidationError) or not JSON at all
         return _decoded(raw)
-    if plan.gather:
-        return RawPage(raw, None, count=len(page.items), cursor=page.next_starting_after,
-                       records=page.items)
-    lines = _lines(plan, page.items)
-    read = RawPage(raw, lines, count=len(page.items), cursor=page.next_starting_after)
-    rawread.add(read, sum(map(len, lines)), partial(_read_levels, plan))
+    read = RawPage(raw, None, count=len(page.items), cursor=page.next_starting_after,
+                   records=page.items)
+    if not plan.gather:  # a batch of many pages is written as lines and read in the background
+        rawread.add(read, len(raw), partial(_read_records, plan))
     return read
+
+
+def _read_records(plan: _Plan, pages: Sequence[RawPage]) -> list[pl.DataFrame]:
+    """Each level's columns of ``pages`` (on the reader's worker: see :mod:`.rawread`)."""
+    return _read_levels(plan, [_to_lines(plan, page) for page in pages])
+
+
+def _to_lines(plan: _Plan, page: RawPage) -> tuple[bytes, ...]:
+    """The page's records as lines (once; the records are given up for them)."""
+    if page.lines is None:
+        page.lines = _lines(plan, page.records or [])
+        page.records = None
+    return page.lines
 
 
 def _lines(plan: _Plan, records: list[Any]) -> tuple[bytes, ...]:
@@ -272,7 +287,9 @@ def frame(name: str, pages: Sequence[Any]) -> pl.DataFrame:
     """The frame of one fetch's pages (RawPage or decoded bodies): fast when every page passed
     the check and every timestamp parses, else ``frames.from_bodies`` of them all."""
     if pages and all(isinstance(p, RawPage) and p.fast for p in pages):
-        if pages[0].records is not None:
+        plan = _plan(name)
+        assert plan is not None
+        if plan.gather:
             return _gathered(name, [r for p in pages for r in p.records or ()])
         built = _read(name, pages)
         if built is not None:
@@ -342,12 +359,12 @@ def _json_lists(column: str, values: Sequence[list[Any] | None]) -> pl.Series:
                                          [msgspec.json.decode(e) for e in v] for v in values], {})
 
 
-def _pieces(pages: Sequence[RawPage], level: int) -> Iterator[bytes]:
+def _pieces(pages: Sequence[tuple[bytes, ...]], level: int) -> Iterator[bytes]:
     """The lines of one level of all pages, joined into pieces of about ``_READ_BYTES``."""
     piece: list[bytes] = []
     size = 0
     for page in pages:
-        lines = page.lines[level] if page.lines else b""
+        lines = page[level]
         if lines:
             piece.append(lines)
             size += len(lines)
@@ -358,8 +375,9 @@ def _pieces(pages: Sequence[RawPage], level: int) -> Iterator[bytes]:
         yield b"".join(piece)
 
 
-def _read_levels(plan: _Plan, pages: Sequence[RawPage]) -> list[pl.DataFrame]:
-    """Each level's columns of ``pages`` (levels without scalar fields left out)."""
+def _read_levels(plan: _Plan, pages: Sequence[tuple[bytes, ...]]) -> list[pl.DataFrame]:
+    """Each level's columns of the lines of ``pages`` (levels without scalar fields left
+    out)."""
     out = []
     for i, level in enumerate(plan.levels):
         if level.schema:
@@ -371,16 +389,25 @@ def _read_levels(plan: _Plan, pages: Sequence[RawPage]) -> list[pl.DataFrame]:
 
 
 def _read(name: str, pages: Sequence[RawPage]) -> pl.DataFrame | None:
-    """The frame of checked pages (what was read in the background, the rest now); None when
-    the reader refuses a value or a timestamp does not parse."""
+    """The frame of checked pages: gathered from their records when none went to the
+    background reader, else read as lines (what was read in the background, the rest now);
+    None when the reader refuses a value or a timestamp does not parse."""
     plan = _plan(name)
     assert plan is not None
     count = sum(p.count for p in pages)
     if count == 0:
+        rawread.take(pages)
         return frames.empty(name)
+    # pages handed to the reader's worker (their batch's read has started) are its own until
+    # that read ends; the others still hold their records
+    started = {p.batch.future for p in pages if p.batch is not None and p.batch.future is not None}
+    taken = rawread.take(pages)
+    if not started and all(p.records is not None for p in pages):
+        return _gathered(name, [r for p in pages for r in p.records or ()])
+    wait(started)
     try:
-        runs = [future.result() if future is not None else _read_levels(plan, run)
-                for future, run in rawread.take(pages)]
+        runs = [future.result() if future is not None else
+                _read_levels(plan, [_to_lines(plan, p) for p in run]) for future, run in taken]
     except pl.exceptions.PolarsError:  # the reader refused what the check let through
         return None
     columns: list[pl.DataFrame] = []

@@ -2,9 +2,10 @@
 
 :func:`instantly_nb.rawpages.read_page` checks a page with msgspec, which holds the interpreter
 lock; polars' reader does not. So the pages a thread reads are gathered into batches of about
-``BATCH_BYTES`` of record lines, and each full batch is read by polars on a worker thread while
-that thread goes on checking (or waiting for) the next pages: on two cores the two halves of the
-work overlap instead of following each other.
+``BATCH_BYTES`` of answer bytes, and each full batch is read on a worker thread (written as
+lines, then read by polars) while that thread goes on checking (or waiting for) the next pages:
+on two cores the two halves of the work overlap instead of following each other. Pages of a
+batch that never fills (a short fetch) are left to their fetch.
 
 A batch only stands for the pages it was made of: :func:`take` uses a batch's read for a
 run of pages that is exactly the batch, in order, and leaves every other page to be read then
@@ -59,7 +60,7 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 def add(page: Any, size: int, read: Callable[[list[Any]], Any]) -> None:
-    """Put ``page`` (``size`` bytes of lines) in this thread's open batch; a batch that is full
+    """Put ``page`` (``size`` bytes) in this thread's open batch; a batch that is full
     is closed and ``read`` of its pages starts on the worker."""
     batch = getattr(_local, "batch", None)
     if batch is None or batch.closed:

@@ -28,12 +28,36 @@ def _pages(records: list[dict], size: int = 100) -> list[bytes]:
     return out
 
 
+@pytest.fixture(autouse=True, params=["gathered", "lines"])
+def way(request, monkeypatch) -> str:
+    """Every test twice: pages of a short fetch keep their checked records and the columns are
+    gathered from them; pages of a long one are written as lines in background batches (here
+    every page a batch of its own)."""
+    if request.param == "lines":
+        from instantly_nb import rawread
+
+        monkeypatch.setattr(rawread, "BATCH_BYTES", 1)
+    return request.param
+
+
 def _both(pages: list[bytes]) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     read = [rawpages.read_page("leads.list", p) for p in pages]
     assert all(r is not None for r in read)
     fast = rawpages.frame("leads.list", read)
     ordinary = frames.from_bodies("leads.list", [json.loads(p) for p in pages])
     return fast, ordinary, sum(r.fast for r in read)  # type: ignore[union-attr]
+
+
+def test_short_fetches_are_gathered_and_long_ones_read_as_lines(leads, way):
+    pages = _pages(leads, size=50)
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+    fast = rawpages.frame("leads.list", read)
+    assert fast.equals(frames.from_bodies("leads.list", [json.loads(p) for p in pages]))
+    if way == "gathered":
+        assert all(r.lines is None and r.records is not None for r in read)
+    else:
+        assert all(r.lines is not None and r.records is None for r in read)
+        assert all(len(r.lines) == 5 for r in read)  # the record, then each nested object
 
 
 def test_clean_pages_take_the_fast_path_and_give_the_same_frame(leads):
@@ -156,10 +180,17 @@ def test_timestamps_in_other_forms_and_blank_ones(leads):
 
 
 def test_a_fetch_read_in_several_pieces_gives_the_same_frame(leads, monkeypatch):
+    from instantly_nb import rawread
+
     monkeypatch.setattr(rawpages, "_READ_BYTES", 20_000)  # a few pages a piece
+    monkeypatch.setattr(rawread, "BATCH_BYTES", 1 << 30)  # all pages read when the fetch ends
     pages = _pages(leads, size=7)
+    plan = rawpages._plan("leads.list")
     read = [rawpages.read_page("leads.list", p) for p in pages]
-    assert len(list(rawpages._pieces(read, 0))) > 3
+    lines = [rawpages._to_lines(plan, r) for r in read]  # type: ignore[arg-type]
+    assert len(list(rawpages._pieces(lines, 0))) > 3
+    assert rawpages.frame("leads.list", read).equals(
+        frames.from_bodies("leads.list", [json.loads(p) for p in pages]))
     fast, ordinary, quick = _both(pages)
     assert quick == len(pages) and fast.equals(ordinary)
     assert fast["id"].to_list() == [r["id"] for r in leads]
@@ -189,14 +220,20 @@ def test_pages_read_in_background_batches_give_the_same_frame(leads, monkeypatch
 
 
 def test_a_value_the_reader_refuses_sends_the_fetch_the_ordinary_way(leads, monkeypatch):
-    pages = _pages(leads[:30], size=10)
-    read = [rawpages.read_page("leads.list", p) for p in pages]
+    from instantly_nb import rawread
+
+    monkeypatch.setattr(rawread, "BATCH_BYTES", 1)  # read as lines, on the worker
+    refused = []
 
     def refuse(*args, **kwargs):
+        refused.append(1)
         raise pl.exceptions.ComputeError("cannot parse")
 
     monkeypatch.setattr(rawpages.pl, "read_ndjson", refuse)
+    pages = _pages(leads[:30], size=10)
+    read = [rawpages.read_page("leads.list", p) for p in pages]
     built = rawpages.frame("leads.list", read)
+    assert refused
     assert built.equals(frames.from_bodies("leads.list", [json.loads(p) for p in pages]))
 
 
