@@ -60,7 +60,7 @@ except ImportError:  # a dependency; without it every page takes the ordinary pa
     msgspec = None  # type: ignore[assignment]
 
 from . import frames, rawread
-from .coerce import _TIMES, _build, _dumps, _first_parse
+from .coerce import _TIMES, _build, _dumps, _first_parse, _series
 from .drift import DERIVED, PHANTOM_ENDPOINTS, STEP_ENDPOINTS
 from .http import check_envelope
 from .masking import mask_secrets
@@ -343,20 +343,53 @@ _TEXTS = pl.List(pl.String)
 
 def _json_lists(column: str, values: Sequence[list[Any] | None]) -> pl.Series:
     """A ``list[json]`` column of checked records (lists of raw JSON elements, or None): each
-    element's text as the ordinary path writes it (decoded, then the ordinary path's encoder),
-    once per distinct element. A column of nulls or of one-element lists is built at once,
-    any other by the ordinary path's builder."""
+    element's text as the ordinary path writes it (:func:`_texts`), once per distinct element.
+    A column of nulls or of one-element lists is built at once, any other from its lists of
+    texts as the ordinary path's builder builds it."""
     n = len(values)
     nulls = values.count(None)
     if nulls == n:
         return pl.Series([None] * n, dtype=_TEXTS).alias(column)
     if nulls == 0 and set(map(len, values)) == {1}:  # type: ignore[arg-type]
         flat = list(map(bytes, map(itemgetter(0), values)))  # type: ignore[arg-type]
-        texts = {b: _dumps(msgspec.json.decode(b)) for b in set(flat)}
+        texts = _texts(set(flat))
         return pl.Series(list(map(texts.__getitem__, flat)), dtype=pl.String
                          ).reshape((n, 1)).cast(_TEXTS).alias(column)
-    return _build(column, "list[json]", [None if v is None else
-                                         [msgspec.json.decode(e) for e in v] for v in values], {})
+    lists = [None if v is None else list(map(bytes, v)) for v in values]
+    texts = _texts({e for v in lists if v is not None for e in v})
+    return _series(column, [None if v is None else list(map(texts.__getitem__, v))
+                            for v in lists], _TEXTS)
+
+
+class _Float:
+    """What a JSON number with a fraction or an exponent decodes to in :func:`_texts`: the
+    encoder refuses it (msgspec writes some floats otherwise than Python does)."""
+
+    __slots__ = ()
+
+
+def _float(_text: str) -> _Float:
+    return _Float()
+
+
+if msgspec is not None:
+    _DECODE = msgspec.json.Decoder(float_hook=_float).decode
+    _ENCODE = msgspec.json.Encoder().encode
+
+
+def _texts(elements: set[bytes]) -> dict[bytes, str]:
+    """The text the ordinary path's encoder (:func:`instantly_nb.coerce._dumps`) writes for
+    each raw JSON element. msgspec writes the same text for every JSON value without a float:
+    compact, keys in order (a repeated key where it first came, with its last value), the
+    same escapes, non-ASCII as it is, integers of any size (the tests compare the two on such
+    values). When an element has a float or msgspec refuses one (a number out of range...),
+    they are decoded as the ordinary path decodes them and written by ``_dumps``."""
+    distinct = list(elements)
+    try:
+        written = list(map(_ENCODE, map(_DECODE, distinct)))
+        return dict(zip(distinct, map(bytes.decode, written), strict=True))
+    except (msgspec.DecodeError, TypeError, UnicodeDecodeError):
+        return {b: _dumps(json.loads(b)) for b in distinct}
 
 
 def _pieces(pages: Sequence[tuple[bytes, ...]], level: int) -> Iterator[bytes]:

@@ -225,3 +225,45 @@ def test_the_sender_hands_checked_pages_on_and_checks_the_others(emails):
     assert page.fast and page["items"] == range(5) and page["next_starting_after"] is None
     with pytest.raises(ResponseShapeError):
         send(ENDPOINTS[NAME], which="odd")
+
+
+ODD_ELEMENTS = [
+    {"address": "".join(map(chr, range(0, 0x800)))},  # controls, escapes, Latin, Greek...
+    {"s": "\U0001f600 \u2028\u2029 \ufeff \uffff \x7f / <>&'"},
+    {"big": 10**40, "neg": -(10**40), "edge": [2**63, -(2**63) - 1, 2**64, -0]},
+    {"z": 1, "a": [True, False, None, [], {}], "": ""},
+    ["plain", 3, None], "text", 7, None, True, [], {},
+]
+
+
+def test_free_form_texts_are_the_ordinary_encoders_without_calling_it(monkeypatch):
+    from instantly_nb.coerce import _dumps
+
+    raws = {json.dumps(e, ensure_ascii=ascii, separators=seps).encode(): _dumps(e)
+            for e in ODD_ELEMENTS for ascii in (True, False) for seps in ((",", ":"), (", ", ": "))}
+    raws[b'{"a":1,"b":2,"a":3}'] = '{"a":3,"b":2}'  # a repeated key: last value, first place
+
+    def refuse(value):
+        raise AssertionError("not for elements without a float")
+
+    monkeypatch.setattr(rawpages, "_dumps", refuse)
+    assert rawpages._texts(set(raws)) == raws
+
+
+def test_an_element_with_a_float_has_the_ordinary_encoders_text():
+    from instantly_nb.coerce import _dumps
+
+    elements = [{"f": 1e5}, {"f": 1e-7}, {"f": 1e16}, {"f": -0.0}, {"f": 1.5}, {"f": 10.0},
+                [0.1, 2], {"address": "a@b.example"}]
+    raws = {json.dumps(e).encode(): _dumps(e) for e in elements}
+    raws[b'{"f":1E400}'] = '{"f":Infinity}'
+    assert rawpages._texts(set(raws)) == raws
+
+
+def test_a_number_out_of_range_in_a_free_form_element_reads_as_json_loads_reads_it(emails):
+    pages = _pages(emails[:5])
+    first = json.dumps(emails[0]["from_address_json"][0], separators=(",", ":")).encode()
+    pages[0] = pages[0].replace(first, b'{"f":1E400,"n":-1e999}', 1)
+    fast, _, quick = _both(pages)
+    assert quick == 1
+    assert fast["from_address_json"][0].to_list() == ['{"f":Infinity,"n":-Infinity}']
