@@ -60,7 +60,7 @@ except ImportError:  # a dependency; without it every page takes the ordinary pa
     msgspec = None  # type: ignore[assignment]
 
 from . import frames, rawread
-from .coerce import _TIMES, _build, _dumps, _first_parse, _series
+from .coerce import _MAKERS, _TIMES, _build, _dumps, _first_parse, _series, _wrap
 from .drift import DERIVED, PHANTOM_ENDPOINTS, STEP_ENDPOINTS
 from .http import check_envelope
 from .masking import mask_secrets
@@ -326,16 +326,38 @@ def _gather(node: dict[str, Any], objects: list[Any], prefix: str, path: tuple[s
     for (key, child), values in zip(node.items(), columns, strict=True):
         column = prefix + key
         if isinstance(child, Field):
+            make = _MAKE.get(child.dtype)
             if child.dtype == "list[json]":
                 out[column] = _json_lists(column, values)
+            elif make is not None:
+                out[column] = _made(make, column, child.dtype, values, raws)
             else:
                 out[column] = _build(column, child.dtype, list(values), raws)
             if child.dtype in _TIMES:
                 times[column] = child.dtype
+                raws.setdefault(column, None)  # its place among the _raw columns, as _build
         else:
             fill = fills[(*path, key)]
             _gather(child, [v or fill for v in values], column + "__", (*path, key), fills,
                     out, raws, times)
+
+
+# polars' own constructor of the column's dtype (:func:`instantly_nb.coerce._flat`) for the
+# scalar fields: the check let through only values of that type (whole numbers in a float field
+# come as floats), so the ordinary builder would call the same constructor on them.
+_MAKE: dict[str, Any] = {dtype: _MAKERS[polars] for dtype, polars in (
+    ("str", pl.String()), ("datetime", pl.String()), ("date", pl.String()),
+    ("int", pl.Int64()), ("float", pl.Float64()), ("bool", pl.Boolean())) if polars in _MAKERS}
+
+
+def _made(make: Any, column: str, dtype: str, values: Sequence[Any],
+          raws: dict[str, pl.Series | None]) -> pl.Series:
+    """The column of checked scalar values by its dtype's constructor (what it refuses, if
+    anything, by the ordinary builder)."""
+    try:
+        return _wrap(make(column, values, True))  # type: ignore[no-any-return]
+    except (TypeError, OverflowError):
+        return _build(column, dtype, list(values), raws)
 
 
 _TEXTS = pl.List(pl.String)
