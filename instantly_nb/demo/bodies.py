@@ -13,29 +13,39 @@ import json
 import math
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive
 
 from .protocol import ApiError
 
-__all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "parse_body", "read_limited"]
+__all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "parse_body", "read_body"]
 
 MAX_BODY_BYTES = 1 << 20  # request bodies above 1 MiB are refused
 MAX_BODY_DEPTH = 32  # objects/arrays nested deeper than this are refused
 
 
-async def read_limited(request: Request) -> bytes:
-    """The request body, refused (413) as soon as it is known to exceed MAX_BODY_BYTES."""
+async def read_body(declared: bytes | None, receive: Receive) -> bytes:
+    """The request body read from ``receive`` (``declared``: its ``Content-Length`` header, if
+    any), refused (413) as soon as it is known to exceed MAX_BODY_BYTES."""
     too_large = ApiError(413, f"Request body is too large: the limit is {MAX_BODY_BYTES} bytes")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    length = "" if declared is None else declared.decode("latin-1")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect
+        if message["type"] != "http.request":
+            continue
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if chunk:
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 def _finite(text: str) -> float:

@@ -1,5 +1,11 @@
-"""The demo HTTP server: a starlette app routed by the endpoint table, served by uvicorn on
+"""The demo HTTP server: an ASGI app routed by the endpoint table, served by uvicorn on
 127.0.0.1 in a background thread.
+
+The routes are answered by :class:`~instantly_nb.demo.routing.LeanApp` without starlette's
+objects per request; what it does not answer itself (404, 405, ``HEAD``) goes to the starlette
+app of the same routes (:func:`make_app`, kept as ``DemoServer.app``). Both call the same
+endpoint functions, which return a :class:`~instantly_nb.demo.routing.Reply` (status, the
+header list starlette's ``Response`` would send, body).
 
 Per request: (live quirks: the firewall's 403) -> bearer auth (401) -> rate limits (429 + Retry-After) -> injected faults ->
 parameter validation (400) -> the endpoint's handler (404 for unknown ids). Paths of write
@@ -24,6 +30,7 @@ import threading
 import time
 from dataclasses import replace
 from typing import Any
+from urllib.parse import parse_qsl
 
 import uvicorn
 from starlette.applications import Starlette
@@ -33,10 +40,10 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive
 
 from ..endpoints import ENDPOINTS
-from ..spec import Endpoint
-from .bodies import MAX_BODY_BYTES, MAX_BODY_DEPTH, parse_body, read_limited
+from .bodies import MAX_BODY_BYTES, MAX_BODY_DEPTH, parse_body, read_body
 from .config import (
     DEMO_KEY,
     DEMO_KEY_NAMES,
@@ -52,10 +59,11 @@ from .protocol import ApiError, Call, Raw, Text, envelope
 from .quirks import BLOCK_BODY, Quirks, blocked, resolve
 from .ratelimit import RateLimiter
 from .registry import Handler, handlers
-from .routing import SLASH, EncodedSlashes, FixedPathsFirst
+from .routing import SLASH, Answer, EncodedSlashes, FixedPathsFirst, LeanApp, Reply
 from .workspace import Workspace, build_workspace, resolve_today
 
-__all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "DemoServer", "make_app", "parse_body"]
+__all__ = ["MAX_BODY_BYTES", "MAX_BODY_DEPTH", "DemoServer", "Reply", "make_app", "make_asgi",
+           "parse_body", "reply"]
 
 SIZE_LIMITED = {"accounts.analytics_daily"}  # too many items -> 413 (checked by the handler)
 INLINE_BELOW = 0.02  # handlers faster than this (seconds) run on the event loop
@@ -64,13 +72,46 @@ HTTP_PARSER = "httptools" if importlib.util.find_spec("httptools") is not None e
 log = logging.getLogger("instantly_nb.demo")
 
 
-def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(data, status_code=status, media_type="application/json", headers=headers)
+def reply(status: int, data: bytes, media_type: str = "application/json",
+          headers: dict[str, str] | None = None) -> Reply:
+    """The answer starlette's ``Response(data, status, headers, media_type)`` would send: the
+    given headers (names in lower case), then ``content-length`` and ``content-type``
+    (``; charset=utf-8`` added to a ``text/`` type) unless given."""
+    if not headers:
+        return Reply(status, [(b"content-length", b"%d" % len(data)),
+                              (b"content-type", _MEDIA.get(media_type) or _media(media_type))], data)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    names = {k for k, _ in raw}
+    if b"content-length" not in names:
+        raw.append((b"content-length", b"%d" % len(data)))
+    if b"content-type" not in names:
+        raw.append((b"content-type", _media(media_type)))
+    return Reply(status, raw, data)
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _media(media_type: str) -> bytes:
+    if media_type.startswith("text/") and "charset=" not in media_type.lower():
+        media_type += "; charset=utf-8"
+    return media_type.encode("latin-1")
+
+
+_MEDIA = {m: _media(m) for m in ("application/json", "text/plain", "text/csv")}
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Reply:
+    return reply(status, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+                 headers=headers)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Reply:
     return _json(status, envelope(status, message), headers)
+
+
+def _response(answer: Reply) -> Response:
+    """``answer`` as a starlette response (for the routes served through starlette)."""
+    response = Response(answer.body, status_code=answer.status)
+    response.raw_headers = answer.headers
+    return response
 
 
 class _Keys:
@@ -100,8 +141,8 @@ class _Keys:
         """The workspace of ``key`` when it is built already (no waiting)."""
         return self._built.get(key)
 
-    def from_header(self, request: Request) -> str | None:
-        header = request.headers.get("authorization", "")
+    def from_header(self, header: str) -> str | None:
+        """The accepted key of an ``Authorization`` header's value, or None."""
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer":
@@ -121,28 +162,22 @@ class _Keys:
         return True
 
 
-def _auth_error(request: Request) -> Response:
-    if "authorization" not in request.headers:
+def _auth_error(authorization: bytes | None) -> Reply:
+    if authorization is None:
         return _error(401, "Missing Authorization header: send 'Authorization: Bearer <API key>'")
     return _error(401, "Invalid API key")
 
 
-async def _body(request: Request, endpoint: Endpoint) -> dict[str, Any]:
-    if endpoint.method != "POST":
-        return {}
-    return parse_body(await read_limited(request))
-
-
-def _answer(result: Any, mutation: str | None) -> Response:
+def _answer(result: Any, mutation: str | None) -> Reply:
     if isinstance(result, Text):
-        return Response(result.body, media_type=result.media_type)
+        return reply(200, result.body.encode(), result.media_type)
     if isinstance(result, Raw):
         data = result.data
     else:
         data = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
     if mutation:
         data = break_body(data, mutation)
-    return Response(data, media_type="application/json")
+    return reply(200, data)
 
 
 class _Timing:
@@ -166,17 +201,25 @@ class _Timing:
         return await run_in_threadpool(self._timed, handler, workspace, call)
 
 
-def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
-           injector: FaultInjector, quirks: Quirks) -> Route:
+def _serve(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
+           injector: FaultInjector, quirks: Quirks) -> Answer:
+    """The answer of endpoint ``name`` to one request: its headers (the first of each name),
+    path parameters, query string and body (read from ``receive`` when the endpoint reads
+    one)."""
     endpoint = ENDPOINTS[name]
     timing = _Timing()
+    post = endpoint.method == "POST"
+    skip_max_items = name in SIZE_LIMITED
 
-    async def serve(request: Request) -> Response:
-        if blocked(quirks, request.headers):
-            return Response(BLOCK_BODY, status_code=403, media_type="text/plain")
-        key = keys.from_header(request)
+    async def answer(headers: dict[bytes, bytes], params: dict[str, Any], query: bytes,
+                     receive: Receive) -> Reply:
+        if quirks.live and blocked(quirks, {k.decode("latin-1"): v.decode("latin-1")
+                                            for k, v in headers.items()}):
+            return reply(403, BLOCK_BODY.encode(), "text/plain")
+        authorization = headers.get(b"authorization")
+        key = keys.from_header("" if authorization is None else authorization.decode("latin-1"))
         if key is None:
-            return _auth_error(request)
+            return _auth_error(authorization)
         if keys.names[key].startswith(UNPAID_PREFIX):
             return _error(402, "Payment required: this workspace has no active plan")
         wait = limiter.check(keys.names[key], name)
@@ -187,15 +230,17 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.status is not None:
-            headers = {"Retry-After": "1"} if decision.status == 429 else None
-            return _error(decision.status, "Injected fault", headers)
+            retry = {"Retry-After": "1"} if decision.status == 429 else None
+            return _error(decision.status, "Injected fault", retry)
         if decision.error_in_200:
             return _json(200, {"error": decision.error_in_200})
         try:
-            path = {k: str(v).replace(SLASH, "/") for k, v in request.path_params.items()}
-            call = Call(endpoint, path, list(request.query_params.multi_items()),
-                        await _body(request, endpoint), injector.faults)
-            call.validate(skip_max_items=name in SIZE_LIMITED)
+            path = {k: str(v).replace(SLASH, "/") for k, v in params.items()}
+            found = parse_qsl(query.decode("latin-1"), keep_blank_values=True) if query else []
+            body = parse_body(await read_body(headers.get(b"content-length"), receive)) \
+                if post else {}
+            call = Call(endpoint, path, found, body, injector.faults)
+            call.validate(skip_max_items=skip_max_items)
             workspace = keys.built(key)
             if workspace is None:  # built once, off the event loop
                 workspace = await run_in_threadpool(keys.workspace, key)
@@ -208,31 +253,63 @@ def _route(name: str, handler: Handler, keys: _Keys, limiter: RateLimiter,
             return _error(500, "Internal error of the demo server")
         return _answer(result, decision.body)
 
+    return answer
+
+
+def _route(name: str, answer: Answer) -> Route:
+    endpoint = ENDPOINTS[name]
+
+    async def serve(request: Request) -> Response:
+        headers = dict(reversed(request.scope["headers"]))  # the first of each name
+        return _response(await answer(headers, request.path_params,
+                                      request.scope["query_string"], request.receive))
+
     return Route(endpoint.path, serve, methods=[endpoint.method], name=name)
 
 
 def make_app(keys: _Keys, limiter: RateLimiter, injector: FaultInjector,
              quirks: Quirks | None = None) -> Starlette:
-    """The starlette app: one route per ENDPOINTS entry, static paths before templated ones."""
+    """The starlette app: one route per ENDPOINTS entry, static paths before templated ones.
+
+    It answers every request; the server serves :func:`make_asgi`'s app, which answers the
+    requests of its routes itself and hands the others (unknown paths, 405, HEAD) to this one.
+    """
+    app, _ = _apps(keys, limiter, injector, quirks)
+    return app
+
+
+def make_asgi(keys: _Keys, limiter: RateLimiter, injector: FaultInjector,
+              quirks: Quirks | None = None) -> LeanApp:
+    """The app the server serves (see :class:`~instantly_nb.demo.routing.LeanApp`): the
+    starlette app's answers, without starlette's objects per request."""
+    app, answers = _apps(keys, limiter, injector, quirks)
+    return LeanApp(app, answers)
+
+
+def _apps(keys: _Keys, limiter: RateLimiter, injector: FaultInjector,
+          quirks: Quirks | None) -> tuple[Starlette, dict[str, Answer]]:
     registry = handlers()
     missing = sorted(set(ENDPOINTS) - set(registry))
     if missing:
         raise RuntimeError(f"demo server has no handler for: {', '.join(missing)}")
     names = sorted(ENDPOINTS, key=lambda n: (ENDPOINTS[n].path.count("{"), ENDPOINTS[n].path))
-    routes = [_route(n, registry[n], keys, limiter, injector, quirks or Quirks())
-              for n in names]
+    answers = {n: _serve(n, registry[n], keys, limiter, injector, quirks or Quirks())
+               for n in names}
+    routes = [_route(n, answers[n]) for n in names]
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        if keys.from_header(request) is None:
-            return _auth_error(request)
+        authorization = request.headers.get("authorization")
+        if keys.from_header(authorization or "") is None:
+            return _response(_auth_error(None if authorization is None
+                                         else authorization.encode("latin-1")))
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         text = {404: "Route not found", 405: "Method not allowed: the demo API is read-only"}
-        return _error(status, text.get(status, "Error"))
+        return _response(_error(status, text.get(status, "Error")))
 
     app = Starlette(exception_handlers={HTTPException: http_error},
                     middleware=[Middleware(EncodedSlashes)])
     app.router = FixedPathsFirst(routes)
-    return app
+    return app, answers
 
 
 class DemoServer:
@@ -349,8 +426,8 @@ class DemoServer:
         if self._thread is not None:
             return self
         self.workspace  # noqa: B018 -- build before serving so the first request is fast
-        app = self.app = make_app(self._keys, self.limiter, FaultInjector(self.faults),
-                                  self.quirks)
+        app = make_asgi(self._keys, self.limiter, FaultInjector(self.faults), self.quirks)
+        self.app = app.fallback
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # accepted connections inherit it: without it a keep-alive answer written in two parts
