@@ -2,15 +2,20 @@
 
 An ``httpcore`` pool of tens of connections scans all of them (and polls each idle socket) twice
 per request, which cost more CPU than the request itself once a client keeps 30-60 requests in
-flight. :class:`Connections` lends each request one ``httpcore.HTTPConnection`` from a stack of
-free ones and takes it back when the answer's body is closed: no pool at all between httpx's
-request and httpcore's connection (a proxy still goes through an ``httpx.HTTPTransport`` of one
-connection).
+flight. :class:`Connections` lends each request one connection from a stack of free ones and
+takes it back when the answer's body is closed: no pool at all between httpx's request and the
+connection. The connection speaks HTTP/1.1 itself and has its answers parsed by ``httptools``
+(C), where httpcore's connection and h11's state machine took twice the CPU per request in
+Python; without ``httptools`` it is an ``httpcore.HTTPConnection``, and through a proxy an
+``httpx.HTTPTransport`` of one connection.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+import select
+import socket
 import ssl
 import threading
 import time
@@ -20,9 +25,14 @@ from typing import Any
 import httpcore
 import httpx
 
+try:
+    import httptools
+except ImportError:  # pragma: no cover - a dependency; httpcore's connections do the same
+    httptools = None  # type: ignore[assignment]
+
 __all__ = ["Connections"]
 
-Connection = httpcore.HTTPConnection | httpx.HTTPTransport
+Connection = Any  # _Wire, httpcore.HTTPConnection or (through a proxy) httpx.HTTPTransport
 
 # httpcore's errors as httpx raises them (httpx.HTTPTransport maps them the same way)
 _ERRORS: dict[type[Exception], type[httpx.HTTPError]] = {
@@ -53,16 +63,18 @@ class Connections(httpx.BaseTransport):
     as the pool does; one left unused for ``keepalive_expiry`` is closed when another one comes
     back, like the pool's.
 
-    The request goes straight to an ``httpcore.HTTPConnection`` (HTTP/1.1, no connect retries,
-    the request's timeouts), as ``httpx.HTTPTransport`` would hand it to its pool's connection:
-    the same bytes on the wire, the same httpx errors. Through a proxy each connection is an
-    ``httpx.HTTPTransport`` of one connection instead.
+    The request goes straight to a connection of our own (:class:`_Wire`: HTTP/1.1, no connect
+    retries, the request's timeouts), which sends what ``httpx.HTTPTransport``'s pool connection
+    would send and raises the same httpx errors; the answer's body is decoded by httpx as
+    before. Without ``httptools`` the connection is an ``httpcore.HTTPConnection``; through a
+    proxy each connection is an ``httpx.HTTPTransport`` of one connection.
 
     All connections share one TLS context, made by httpx (certifi's CA bundle, or
     ``SSL_CERT_FILE``/``SSL_CERT_DIR``) when the first connection opens: loading the bundle
-    takes ~30 ms of CPU and ~1 MB. With ``tls=False`` (an ``http://`` origin, which the read-only
-    guard holds every request to) nothing is loaded: the connections get a context that trusts
-    no certificate, so a TLS handshake, were one ever tried, would fail.
+    takes ~30 ms of CPU and ~1 MB. A plain connection asks for no context. With ``tls=False``
+    (an ``http://`` origin, which the read-only guard holds every request to) nothing is loaded:
+    a connection would get a context that trusts no certificate, so a TLS handshake, were one
+    ever tried, would fail.
     """
 
     def __init__(self, limit: int = 64, proxy: str | None = None, keepalive_expiry: float = 5.0,
@@ -76,6 +88,9 @@ class Connections(httpx.BaseTransport):
         self._open = 0  # connections made and not yet closed
         self._changed = threading.Condition(threading.Lock())
         self._closed = False
+        # HTTP/1.1 of our own (httptools parses the answers) unless through a proxy
+        self._wire = httptools is not None and proxy is None
+        self._checked: set[tuple[bytes, bytes]] = set()
 
     def _context(self) -> ssl.SSLContext:
         with self._changed:
@@ -84,14 +99,16 @@ class Connections(httpx.BaseTransport):
                     else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies, trusts nothing
             return self._ssl
 
-    def _make(self, origin: httpcore.Origin) -> Connection:
+    def _make(self, origin: Any) -> Connection:
+        if isinstance(origin, tuple):
+            return _Wire(origin, self._context, self._expiry, self._checked)
         if self._proxy is not None:
             return httpx.HTTPTransport(verify=self._context(), proxy=self._proxy, limits=httpx.Limits(
                 max_connections=1, max_keepalive_connections=1, keepalive_expiry=self._expiry))
         return httpcore.HTTPConnection(origin, ssl_context=self._context(),
                                        keepalive_expiry=self._expiry, network_backend=_BACKEND)
 
-    def _take(self, request: httpx.Request, origin: httpcore.Origin) -> Connection:
+    def _take(self, request: httpx.Request, origin: Any) -> Connection:
         with self._changed:
             while True:
                 if self._free:
@@ -120,7 +137,7 @@ class Connections(httpx.BaseTransport):
     def _give_back(self, connection: Connection) -> None:
         now = time.monotonic()
         with self._changed:
-            if self._closed or (isinstance(connection, httpcore.HTTPConnection)
+            if self._closed or (not isinstance(connection, httpx.HTTPTransport)
                                 and connection.is_closed()):
                 stale = [connection]  # after close(), or closed by an error or the server
             else:
@@ -140,6 +157,19 @@ class Connections(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
+        if self._wire:
+            scheme = url.raw_scheme
+            port = _DEFAULT_PORTS.get(scheme)
+            if port is None:
+                raise httpx.UnsupportedProtocol(f"Request URL has an unsupported protocol '{scheme.decode()}://'.")
+            wire = self._take(request, (scheme, url.raw_host, url.port or port))
+            try:
+                response = wire.handle_request(request)
+            except BaseException:
+                self._give_back(wire)
+                raise
+            response.stream._owner = self  # type: ignore[attr-defined]
+            return response
         core = httpcore.Request(
             request.method,
             httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
@@ -294,3 +324,378 @@ class _GiveBack(httpx.SyncByteStream):
         finally:
             if owner is not None:
                 owner._give_back(self._transport)
+
+
+# -- HTTP/1.1 over one socket, answers parsed by httptools --------------------------------------
+
+_READ = 1 << 18  # bytes asked of the socket per read (a TLS socket returns one record at most)
+_MAX_HEAD = 100 * 1024  # an answer's head longer than this is refused, as httpcore refuses it
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+_NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")  # RFC 9110 token, as h11 checks it
+_VALUE = re.compile(rb"([^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
+_DIGITS = re.compile(rb"[0-9]+")
+_CHECKED_MAX = 512  # header lines known to be valid, kept per process
+
+
+class _Answer:
+    """httptools' callbacks for one answer: its status line, head and body."""
+
+    __slots__ = ("parser", "status", "reason", "headers", "chunks", "size", "head_done", "done",
+                 "extra", "informational")
+
+    def __init__(self) -> None:
+        self.parser: Any = None  # set to the parser fed, and unset once the answer is over
+        self.status = 0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+        self.size = 0  # body bytes received
+        self.head_done = False
+        self.done = False
+        self.extra = False  # bytes after the answer: the connection is not used again
+        self.informational = False
+
+    def on_message_begin(self) -> None:
+        if self.done:
+            self.extra = True
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason = reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value.rstrip(b" \t")))
+
+    def on_headers_complete(self) -> None:
+        self.status = status = self.parser.get_status_code()
+        self.informational = 100 <= status < 200 and status != 101
+        self.head_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+        self.size += len(body)
+
+    def on_message_complete(self) -> None:
+        if self.informational:  # a 1xx answer before the answer: skipped, as httpcore skips it
+            self.informational = self.head_done = False
+            self.reason, self.headers = b"", []
+        else:
+            self.done = True
+
+
+def _check_header(name: bytes, value: bytes, checked: set[tuple[bytes, bytes]]) -> None:
+    """Refuse a request header h11 would refuse (httpx.LocalProtocolError; the value, which may
+    be a secret, is not quoted), and remember one that passes."""
+    if _NAME.fullmatch(name) is None:
+        raise httpx.LocalProtocolError(f"Illegal header name {name!r}")
+    if _VALUE.fullmatch(value) is None:
+        raise httpx.LocalProtocolError(f"Illegal header value (header {name!r})")
+    if len(checked) >= _CHECKED_MAX:
+        checked.clear()
+    checked.add((name, value))
+
+
+_UNSET = object()
+
+
+class _Wire:
+    """One HTTP/1.1 connection to one origin over one socket (TLS with the shared context when
+    the origin is https), serving one request at a time; answers are parsed by ``httptools``.
+
+    It does what ``httpcore.HTTPConnection`` does for :class:`Connections`, with the same bytes
+    on the wire (the request line, the headers as httpx made them with Host first, the body) and
+    the same httpx errors: connecting under the connect timeout (``ConnectError``,
+    ``ConnectTimeout``, TLS failures included), writing under the write timeout (a failed write
+    is ignored, as httpcore ignores it: the answer, or the read's error, tells what happened),
+    reading under the read timeout (``ReadTimeout``, ``ReadError``), an answer that breaks the
+    protocol, is cut short or never comes (``RemoteProtocolError``). 1xx answers before the
+    answer are skipped. The connection is kept for the next request only when the whole answer
+    was read, both sides speak HTTP/1.1 and neither said ``Connection: close``; it has expired
+    when it was left unused ``keepalive_expiry`` seconds or its socket reads as ready (the server
+    closed it).
+    """
+
+    def __init__(self, origin: tuple[bytes, bytes, int], context: Any, keepalive_expiry: float,
+                 checked: set[tuple[bytes, bytes]]):
+        self._origin = origin
+        self._context = context  # () -> ssl.SSLContext, called for an https origin
+        self._expiry = keepalive_expiry
+        self._checked = checked  # request header lines found valid (shared by the connections)
+        self._sock: socket.socket | None = None
+        self._poll: Any = None
+        self._timeout: object = _UNSET  # the socket's timeout as last set
+        self._idle_since: float | None = None
+        self._closed = False
+        self._busy = False
+
+    # -- what Connections asks of a connection --------------------------------------------
+    def can_handle_request(self, origin: tuple[bytes, bytes, int]) -> bool:
+        return origin == self._origin
+
+    def has_expired(self) -> bool:
+        if self._closed or self._sock is None:
+            return True
+        if self._idle_since is not None and time.monotonic() > self._idle_since + self._expiry:
+            return True
+        return bool(self._poll.poll(0))  # an idle socket that reads as ready was closed
+
+    def is_closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    # -- the socket ------------------------------------------------------------------------
+    def _connect(self, request: httpx.Request, timeout: float | None) -> socket.socket:
+        scheme, host, port = self._origin
+        try:
+            sock = socket.create_connection((host.decode("ascii"), port), timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except TimeoutError as exc:
+            raise httpx.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpx.ConnectError(str(exc)) from exc
+        if scheme == b"https":
+            sni = request.extensions.get("sni_hostname")
+            try:
+                context = self._context()
+                context.set_alpn_protocols(["http/1.1"])
+                sock.settimeout(timeout)
+                sock = context.wrap_socket(sock, server_hostname=sni or host.decode("ascii"))
+            except TimeoutError as exc:
+                sock.close()
+                raise httpx.ConnectTimeout(str(exc)) from exc
+            except OSError as exc:
+                sock.close()
+                raise httpx.ConnectError(str(exc)) from exc
+            except BaseException:
+                sock.close()
+                raise
+        self._timeout = timeout
+        self._sock = sock
+        self._poll = select.poll()
+        self._poll.register(sock.fileno(), select.POLLIN)
+        return sock
+
+    def _recv(self, sock: socket.socket, timeout: float | None) -> bytes:
+        try:
+            if timeout != self._timeout:
+                sock.settimeout(timeout)
+                self._timeout = timeout
+            return sock.recv(_READ)
+        except TimeoutError as exc:
+            raise httpx.ReadTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpx.ReadError(str(exc)) from exc
+
+    # -- one exchange ----------------------------------------------------------------------
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._closed or self._busy:
+            raise RuntimeError("the connection is closed or busy")
+        self._busy = True
+        self._idle_since = None
+        try:
+            return self._exchange(request)
+        except BaseException:
+            self._busy = False
+            self.close()
+            raise
+
+    def _exchange(self, request: httpx.Request) -> httpx.Response:
+        timeouts = request.extensions.get("timeout") or {}
+        method = request.method.encode("ascii")
+        data, keep = _head(request, method, self._checked)
+        sock = self._sock
+        if sock is None:
+            sock = self._connect(request, timeouts.get("connect"))
+        timeout = timeouts.get("write")
+        try:
+            if timeout != self._timeout:
+                sock.settimeout(timeout)
+                self._timeout = timeout
+            sock.sendall(data)
+        except TimeoutError as exc:
+            raise httpx.WriteTimeout(str(exc)) from exc
+        except OSError:
+            pass  # the server may have answered before closing: the read tells
+        answer = _Answer()
+        answer.parser = parser = httptools.HttpResponseParser(answer)
+        timeout = timeouts.get("read")
+        received = 0
+        while not answer.head_done:
+            chunk = self._recv(sock, timeout)
+            if not chunk:
+                if not received:
+                    raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+                raise httpx.RemoteProtocolError("peer closed connection without sending a complete "
+                                                "answer head")
+            received += len(chunk)
+            _feed(parser, answer, chunk)
+            if not answer.head_done and received > _MAX_HEAD:
+                raise httpx.RemoteProtocolError("Receive buffer too long")
+        status = answer.status
+        if status == 101:
+            raise httpx.RemoteProtocolError("101 Switching Protocols is not supported")
+        version = parser.get_http_version()
+        keep = keep and version == "1.1"
+        if method == b"HEAD":  # no body, whatever the head says; the connection is not reused
+            answer.done, keep = True, False
+            answer.chunks.clear()
+        return httpx.Response(status, headers=answer.headers,
+                              stream=_WireBody(self, parser, answer, timeout, keep),
+                              extensions={"http_version": b"HTTP/" + version.encode("ascii"),
+                                          "reason_phrase": answer.reason})
+
+    def _finish(self, answer: _Answer, keep: bool) -> None:
+        """The answer was read (or given up): keep the connection for the next request or close."""
+        answer.parser = None  # (a reference cycle otherwise)
+        self._busy = False
+        if keep and not self._closed:
+            self._idle_since = time.monotonic()
+        else:
+            self.close()
+
+    def _read_body(self, parser: Any, answer: _Answer, timeout: float | None) -> None:
+        sock = self._sock
+        if sock is None:
+            raise httpx.ReadError("the connection is closed")
+        try:
+            while not answer.done:
+                chunk = self._recv(sock, timeout)
+                if not chunk:
+                    if _until_close(answer.headers):
+                        # no length, not chunked: the body ends with the connection
+                        answer.done = answer.extra = True
+                        break
+                    raise httpx.RemoteProtocolError(_cut_short(answer))
+                _feed(parser, answer, chunk)
+        except BaseException:
+            self.close()
+            raise
+
+
+def _feed(parser: Any, answer: _Answer, data: bytes) -> None:
+    if not data:
+        return
+    try:
+        parser.feed_data(data)
+    except httptools.HttpParserError as exc:
+        if not answer.done:
+            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
+        answer.extra = True  # bytes after a complete answer
+
+
+def _head(request: httpx.Request, method: bytes,
+          checked: set[tuple[bytes, bytes]]) -> tuple[bytes, bool]:
+    """The request's bytes (head and body, as h11 writes them) and whether the request lets the
+    connection be kept (no ``Connection: close``)."""
+    lines = [method, b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
+    hosts: list[bytes] = []
+    length: bytes | None = None
+    chunked = False
+    keep = True
+    for name, value in request.headers.raw:
+        if (name, value) not in checked:
+            _check_header(name, value, checked)
+        if len(name) in (4, 10, 14, 17):
+            low = name.lower()
+            if low == b"host":
+                hosts += (name, b": ", value, b"\r\n")
+                continue
+            if low == b"content-length":
+                lengths = {part.strip() for part in value.split(b",")}
+                if len(lengths) != 1:
+                    raise httpx.LocalProtocolError("conflicting Content-Length headers")
+                value = lengths.pop()
+                if _DIGITS.fullmatch(value) is None or len(value) > 20:
+                    raise httpx.LocalProtocolError("bad Content-Length")
+                if length is not None:
+                    if length != value:
+                        raise httpx.LocalProtocolError("conflicting Content-Length headers")
+                    continue  # the same length again: written once, as h11 writes it
+                length = value
+            elif low == b"transfer-encoding":
+                if chunked or value.lower() != b"chunked":
+                    raise httpx.LocalProtocolError("Only Transfer-Encoding: chunked is supported")
+                chunked = True
+            elif low == b"connection" and b"close" in [v.strip().lower() for v in value.split(b",")]:
+                keep = False
+        lines += (name, b": ", value, b"\r\n")
+    if not hosts:
+        raise httpx.LocalProtocolError("Missing mandatory Host: header")
+    lines[4:4] = hosts
+    lines.append(b"\r\n")
+    stream = request.stream
+    if not isinstance(stream, httpx.SyncByteStream):
+        raise RuntimeError("Attempted to send an async request with a sync Client instance.")
+    parts = [part for part in stream if part]
+    if chunked:
+        for part in parts:
+            lines += (b"%x\r\n" % len(part), part, b"\r\n")
+        lines.append(b"0\r\n\r\n")
+    else:
+        size = sum(map(len, parts))
+        declared = 0 if length is None else int(length)
+        if size > declared:
+            raise httpx.LocalProtocolError("Too much data for declared Content-Length")
+        if size < declared:
+            raise httpx.LocalProtocolError("Too little data for declared Content-Length")
+        lines += parts
+    return b"".join(lines), keep
+
+
+def _until_close(headers: list[tuple[bytes, bytes]]) -> bool:
+    """An answer with neither Content-Length nor chunked coding: its body ends with the connection."""
+    return not any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in headers)
+
+
+def _cut_short(answer: _Answer) -> str:
+    for name, value in answer.headers:
+        if name.lower() == b"content-length":
+            return ("peer closed connection without sending complete message body: "
+                    f"received {answer.size} bytes, expected {int(value)}")
+    return "peer closed connection without sending complete message body: incomplete chunked read"
+
+
+class _WireBody(httpx.SyncByteStream):
+    """An answer's body from a :class:`_Wire`, read in one piece; closing it gives the connection
+    back to :class:`Connections`, to be used again only when the answer was read completely."""
+
+    def __init__(self, wire: _Wire, parser: Any, answer: _Answer, timeout: float | None,
+                 keep: bool):
+        self._wire = wire
+        self._parser = parser
+        self._answer = answer
+        self._timeout = timeout
+        self._keep = keep
+        self._owner: Connections | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        answer = self._answer
+        if not answer.done:
+            self._wire._read_body(self._parser, answer, self._timeout)
+        chunks = answer.chunks
+        if chunks:
+            answer.chunks = []
+            yield chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def close(self) -> None:
+        owner, self._owner = self._owner, None
+        answer = self._answer
+        if answer.parser is not None:
+            self._wire._finish(answer, self._keep and answer.done and not answer.extra
+                               and not _closes(answer.headers))
+        if owner is not None:
+            owner._give_back(self._wire)
+
+
+def _closes(headers: list[tuple[bytes, bytes]]) -> bool:
+    """``Connection: close`` in an answer's head."""
+    for name, value in headers:
+        if len(name) == 10 and name.lower() == b"connection" \
+                and b"close" in [v.strip().lower() for v in value.split(b",")]:
+            return True
+    return False
