@@ -36,6 +36,7 @@ import random
 import threading
 import time
 import types
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -334,7 +335,9 @@ class Requester:
             if len(self._urls) >= _URL_CACHE:
                 self._urls.clear()
             self._urls[text] = target
-        request = httpx.Request(method, target, params=params or None, json=json_body,
+        if params:
+            target = _with_query(target, params)
+        request = httpx.Request(method, target, json=json_body,
                                 headers=http.headers, extensions={"timeout": http.timeout.as_dict()})
         try:
             response = self._transport.handle_request(request)
@@ -396,6 +399,44 @@ class Requester:
         if problem:
             return None, _shape(f"{where}: {problem}", endpoint, response, retryable=False)
         return body, None
+
+
+_QUERY_MAX = 8192  # a longer query takes httpx's own path (which refuses one over 64 KiB)
+
+
+def _with_query(url: httpx.URL, params: list[tuple[str, Any]]) -> httpx.URL:
+    """``httpx.URL(url, params=params)`` for a URL without a query and pairs of texts, without
+    parsing the whole URL again.
+
+    httpx writes the query as ``urllib.parse.urlencode`` of the pairs, then parses the URL with
+    it, which percent-encodes what the query does not allow; ``urlencode``'s output holds only
+    characters a query allows, so that step leaves it as it is and the URL's parts are
+    ``url``'s with this query. When httpx does not keep a URL's parts as this function expects
+    (checked once, at import), or the query is long, httpx builds the URL."""
+    query = urllib.parse.urlencode(params)
+    if _FAST_QUERY and len(query) <= _QUERY_MAX:
+        made = httpx.URL.__new__(httpx.URL)
+        made._uri_reference = url._uri_reference._replace(query=query)  # type: ignore[attr-defined]
+        return made
+    return httpx.URL(url, params=params)
+
+
+def _fast_query_holds() -> bool:
+    """Whether :func:`_with_query` builds the URL httpx builds (the same parts, the same text)."""
+    url = httpx.URL("http://h.test:8/a/b%20c")
+    params = [("x y", "ü&=+/?#%"), ("e", ""), ("e", "~._-*'()!$,;:@[]")]
+    try:
+        made = httpx.URL.__new__(httpx.URL)
+        made._uri_reference = url._uri_reference._replace(  # type: ignore[attr-defined]
+            query=urllib.parse.urlencode(params))
+        expected = httpx.URL(url, params=params)
+        return made == expected and made.raw_path == expected.raw_path \
+            and made._uri_reference == expected._uri_reference  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - another httpx: its own path
+        return False
+
+
+_FAST_QUERY = _fast_query_holds()
 
 
 def _has_text(content: bytes) -> bool:

@@ -435,3 +435,23 @@ def test_an_answer_with_text_around_blanks_is_read(raw):
     srv.close()
     req.close()
 
+
+def test_a_query_is_added_to_a_url_as_httpx_adds_it():
+    import random
+
+    from instantly_nb.http import _FAST_QUERY, _QUERY_MAX, _query_items, _with_query
+
+    assert _FAST_QUERY  # the httpx installed keeps a URL's parts as expected
+    rng = random.Random(7)
+    alphabet = "aZ09 -._~!$&'()*+,;=:@/?#[]%\"<>\\^`{|}\t\x7fü€😀\u2028"
+    base = httpx.URL("http://127.0.0.1:9/api/v2/x%20y/a@b.com")
+    for _ in range(300):
+        query = {"".join(rng.choices(alphabet, k=rng.randint(1, 6))):
+                 ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(rng.randint(1, 3))]
+                 for _ in range(rng.randint(1, 4))}
+        params = _query_items(query)
+        made, expected = _with_query(base, params), httpx.URL(base, params=params)
+        assert made == expected and str(made) == str(expected)
+        assert made.raw_path == expected.raw_path and made.params == expected.params
+    long = [("q", "x" * (_QUERY_MAX + 1))]
+    assert _with_query(base, long) == httpx.URL(base, params=long)
