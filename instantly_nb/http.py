@@ -193,6 +193,8 @@ class Requester:
             trust_env=False,
         )
         self._urls: dict[str, httpx.URL] = {}  # parsed URLs of request paths (query apart)
+        # the headers httpx.Request gives a request without and with a JSON body (see _request)
+        self._heads: dict[tuple[str, bool], tuple[list[tuple[bytes, bytes]], httpx.Headers | None]] = {}
         # ``base_url`` + a path, as httpx.Client merges them (see _exchange)
         base, raw = self._http.base_url, self._http.base_url.raw_path
         self._prefix = str(base.copy_with(raw_path=raw)) \
@@ -337,8 +339,8 @@ class Requester:
             self._urls[text] = target
         if params:
             target = _with_query(target, params)
-        request = httpx.Request(method, target, json=json_body,
-                                headers=http.headers, extensions={"timeout": http.timeout.as_dict()})
+        request = self._request(method, target, json_body, http.headers,
+                                {"timeout": http.timeout.as_dict()})
         try:
             response = self._transport.handle_request(request)
         except httpx.RequestError as exc:
@@ -356,6 +358,38 @@ class Requester:
             response.close()
             raise
         return response
+
+    def _request(self, method: str, url: httpx.URL, json_body: dict[str, Any] | None,
+                 headers: httpx.Headers, extensions: dict[str, Any]) -> httpx.Request:
+        """``httpx.Request(method, url, json=json_body, headers=headers, extensions=extensions)``,
+        the same request (method, URL, headers in the same order, body, extensions), with its
+        headers copied from the ones httpx made for the first request of the kind rather than
+        made again: the client's headers after Host, then a JSON body's Content-Length (its own)
+        and Content-Type. The URL's origin is the client's for every request. Client headers
+        that name Host or a body's headers themselves, or a JSON text that httpx would not write
+        as :func:`_json_bytes` does (checked once, at import), take httpx's own path."""
+        kind = (method, json_body is None)
+        raw = headers.raw
+        head = self._heads.get(kind)
+        if head is None or head[0] != raw:
+            mine = {name.lower() for name, _ in raw} & {b"host", b"content-length", b"content-type",
+                                                        b"transfer-encoding"}
+            template = None if mine or not _FAST_JSON else httpx.Request(
+                method, url, json=None if json_body is None else {}, headers=headers).headers
+            head = self._heads[kind] = (raw, template)
+        template = head[1]
+        if template is None:
+            return httpx.Request(method, url, json=json_body, headers=headers, extensions=extensions)
+        if json_body is None:
+            body = b""
+        else:
+            body = _json_bytes(json_body)
+            template = httpx.Headers(template)
+            template["Content-Length"] = str(len(body))
+        request = httpx.Request(method, url, headers=template, stream=httpx.ByteStream(body),
+                                extensions=extensions)
+        request.read()  # as httpx.Request reads a body it was given whole
+        return request
 
     def _status_error(self, endpoint: Endpoint, response: httpx.Response, attempt: int) -> errors.APIError:
         message, code, from_api = errors.read_error_body(
@@ -437,6 +471,23 @@ def _fast_query_holds() -> bool:
 
 
 _FAST_QUERY = _fast_query_holds()
+
+
+def _json_bytes(body: Any) -> bytes:
+    """A JSON request body as httpx writes it (compact, UTF-8, NaN refused)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+
+
+def _fast_json_holds() -> bool:
+    """Whether :func:`_json_bytes` writes what ``httpx.Request(json=...)`` sends."""
+    sample = {"a": [1, 2.5, None, True, False, 10**30], "ü \"q\"": {"x": "é😀\u2028"}, "e": {}}
+    try:
+        return httpx.Request("POST", "http://h.test/", json=sample).content == _json_bytes(sample)
+    except Exception:  # noqa: BLE001 - another httpx: its own path
+        return False
+
+
+_FAST_JSON = _fast_json_holds()
 
 
 def _has_text(content: bytes) -> bool:

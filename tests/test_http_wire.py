@@ -455,3 +455,31 @@ def test_a_query_is_added_to_a_url_as_httpx_adds_it():
         assert made.raw_path == expected.raw_path and made.params == expected.params
     long = [("q", "x" * (_QUERY_MAX + 1))]
     assert _with_query(base, long) == httpx.URL(base, params=long)
+
+
+@pytest.mark.parametrize("extra", [{}, {"Content-Type": "application/x"}, {"host": "other.test"}])
+def test_a_request_is_the_one_httpx_request_makes(server, extra):
+    from instantly_nb.http import _FAST_JSON
+
+    assert _FAST_JSON  # the httpx installed writes JSON bodies as expected
+    req = requester(server.url)
+    req._http.headers.update(extra)
+    url = httpx.URL(server.url + "/api/v2/leads/list")
+    timeout = {"timeout": req._http.timeout.as_dict()}
+    bodies = [None, {}, {"limit": 5, "name": 'ü "q"', "ids": [1, 2.5, None, False]}, None, {"a": 1}]
+    for round_ in range(2):
+        if round_:  # the client's headers changed: the next requests carry the change
+            req._http.headers["X-Later"] = "1"
+        for body in bodies:
+            method = "GET" if body is None else "POST"
+            made = req._request(method, url, body, req._http.headers, dict(timeout))
+            expected = httpx.Request(method, url, json=body, headers=req._http.headers,
+                                     extensions=dict(timeout))
+            assert (made.method, made.url, made.headers.raw, made.content, made.extensions) == (
+                expected.method, expected.url, expected.headers.raw, expected.content,
+                expected.extensions)
+            assert type(made.stream) is type(expected.stream)
+            assert (b"X-Later" in dict(made.headers.raw)) == bool(round_)
+    with pytest.raises(ValueError):  # NaN refused, as httpx refuses it
+        req._request("POST", url, {"x": float("nan")}, req._http.headers, dict(timeout))
+    req.close()
