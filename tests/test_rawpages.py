@@ -248,3 +248,35 @@ def test_without_msgspec_pages_take_the_ordinary_path_with_a_warning(monkeypatch
     finally:
         rawpages._plan.cache_clear()
     assert page is not None and not page.fast and page.decoded() == {"items": [{"id": "a"}]}
+
+
+def test_odd_text_and_numbers_read_as_the_ordinary_path_reads_them(leads):
+    records = copy.deepcopy(leads[:40])
+    records[0]["first_name"] = "Zoë \"Z\" Ünal \\ / \u2028 \U0001f600 \x00\x1f\x7f"
+    records[1]["first_name"] = ""  # text asked: kept as it is
+    records[2]["last_name"] = "null"
+    records[3]["timestamp_updated"] = "null"  # "no value" where a time belongs: null
+    records[4]["timestamp_created"] = "2026-03-04T05:06:07.123456789+05:30"
+    records[5]["email_open_count"] = 1e5  # a float written with an exponent
+    records[6]["email_open_count"] = 123456789012345  # a big whole number in a float field
+    records[7]["status"] = -(2**63)  # the smallest integer Int64 holds
+    records[8]["status"] = 2**63 - 1
+    records[9]["status_summary"] = {}
+    records[10]["payload"] = {"firstName": None}
+    records[11]["is_website_visitor"] = False
+    fast, ordinary, quick = _both(_pages(records, size=10))
+    assert quick == 4
+    assert fast.equals(ordinary) and fast.schema == ordinary.schema
+    assert fast["first_name"][:2].to_list() == [records[0]["first_name"], ""]
+    assert fast["timestamp_updated"][3] is None and "timestamp_updated_raw" not in fast.columns
+    assert fast["email_open_count"][5:7].to_list() == [100000.0, 123456789012345.0]
+    assert fast["status"][7:9].to_list() == [-(2**63), 2**63 - 1]
+    assert fast["is_website_visitor"][11] is False
+
+
+def test_an_integer_beyond_int64_sends_the_fetch_the_ordinary_way(leads):
+    records = _drift(leads[:20], 3, lambda r: r.update(status=2**63))
+    fast, ordinary, quick = _both(_pages(records))
+    assert quick == 0
+    assert fast.equals(ordinary)
+    assert fast["status_raw"].drop_nulls().to_list() == [str(2**63)]
