@@ -373,13 +373,15 @@ def _json_lists(column: str, values: Sequence[list[Any] | None]) -> pl.Series:
     if nulls == n:
         return pl.Series([None] * n, dtype=_TEXTS).alias(column)
     if nulls == 0 and set(map(len, values)) == {1}:  # type: ignore[arg-type]
-        flat = list(map(bytes, map(itemgetter(0), values)))  # type: ignore[arg-type]
-        texts = _texts(set(flat))
-        return pl.Series(list(map(texts.__getitem__, flat)), dtype=pl.String
-                         ).reshape((n, 1)).cast(_TEXTS).alias(column)
+        elements = list(map(itemgetter(0), values))  # type: ignore[arg-type]
+        texts = _texts_in_order(elements)
+        if texts is None:
+            flat = list(map(bytes, elements))
+            texts = list(map(_texts(set(flat)).__getitem__, flat))
+        return pl.Series(texts, dtype=pl.String).reshape((n, 1)).cast(_TEXTS).alias(column)
     lists = [None if v is None else list(map(bytes, v)) for v in values]
-    texts = _texts({e for v in lists if v is not None for e in v})
-    return _series(column, [None if v is None else list(map(texts.__getitem__, v))
+    distinct = _texts({e for v in lists if v is not None for e in v})
+    return _series(column, [None if v is None else list(map(distinct.__getitem__, v))
                             for v in lists], _TEXTS)
 
 
@@ -397,6 +399,18 @@ def _float(_text: str) -> _Float:
 if msgspec is not None:
     _DECODE = msgspec.json.Decoder(float_hook=_float).decode
     _ENCODE = msgspec.json.Encoder().encode
+    _ENCODE_LINES = msgspec.json.Encoder().encode_lines
+
+
+def _texts_in_order(elements: list[Any]) -> list[str] | None:
+    """:func:`_texts` of each raw element, in order, all decoded by one call and all written
+    by another (one line each: the compact text has no raw line break); None when an element
+    has a float or msgspec refuses one."""
+    try:
+        written = _ENCODE_LINES(_DECODE(b"[" + b",".join(elements) + b"]"))
+        return written.decode().split("\n")[:-1]  # type: ignore[no-any-return]
+    except (msgspec.DecodeError, TypeError, UnicodeDecodeError):
+        return None
 
 
 def _texts(elements: set[bytes]) -> dict[bytes, str]:

@@ -267,3 +267,34 @@ def test_a_number_out_of_range_in_a_free_form_element_reads_as_json_loads_reads_
     fast, _, quick = _both(pages)
     assert quick == 1
     assert fast["from_address_json"][0].to_list() == ['{"f":Infinity,"n":-Infinity}']
+
+
+def test_one_element_per_row_texts_are_written_in_order_by_two_calls(monkeypatch):
+    import msgspec
+
+    from instantly_nb.coerce import _dumps
+
+    elements = [*ODD_ELEMENTS, {"line": "a\nb\r\nc"}, ODD_ELEMENTS[0]]
+    raws = [msgspec.Raw(json.dumps(e, ensure_ascii=False).encode()) for e in elements]
+    expected = [_dumps(e) for e in elements]
+    raws.append(msgspec.Raw(b'{ "a":1, "b":2, "a":3 }'))  # a repeated key: last value, first place
+    expected.append('{"a":3,"b":2}')
+
+    def refuse(value):
+        raise AssertionError("not for elements without a float")
+
+    monkeypatch.setattr(rawpages, "_dumps", refuse)
+    assert rawpages._texts_in_order(raws) == expected
+    assert rawpages._texts_in_order([*raws, msgspec.Raw(b'{"f":1.0}')]) is None
+    assert rawpages._texts_in_order([msgspec.Raw(b'{"f":1E400}')]) is None
+
+
+def test_a_float_in_one_row_of_a_column_gives_the_ordinary_text_in_every_row(emails):
+    records = copy.deepcopy(emails[:30])
+    records[4]["to_address_json"] = [{"address": "x@y.example", "score": 0.5}]
+    records[9]["to_address_json"] = [{"address": "big@y.example", "n": 10**20}]
+    fast, ordinary, quick = _both(_pages(records, size=10))
+    assert quick == 3 and fast.equals(ordinary)
+    assert fast["to_address_json"][4].to_list() == ['{"address":"x@y.example","score":0.5}']
+    assert fast["to_address_json"][9].to_list() == [
+        '{"address":"big@y.example","n":100000000000000000000}']
