@@ -90,7 +90,7 @@ class Connections(httpx.BaseTransport):
         self._closed = False
         # HTTP/1.1 of our own (httptools parses the answers) unless through a proxy
         self._wire = httptools is not None and proxy is None
-        self._checked: set[tuple[bytes, bytes]] = set()
+        self._blocks: dict[tuple[tuple[bytes, bytes], ...], _Block] = {}  # see _head
 
     def _context(self) -> ssl.SSLContext:
         with self._changed:
@@ -101,7 +101,7 @@ class Connections(httpx.BaseTransport):
 
     def _make(self, origin: Any) -> Connection:
         if isinstance(origin, tuple):
-            return _Wire(origin, self._context, self._expiry, self._checked)
+            return _Wire(origin, self._context, self._expiry, self._blocks)
         if self._proxy is not None:
             return httpx.HTTPTransport(verify=self._context(), proxy=self._proxy, limits=httpx.Limits(
                 max_connections=1, max_keepalive_connections=1, keepalive_expiry=self._expiry))
@@ -334,7 +334,6 @@ _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 _NAME = re.compile(rb"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")  # RFC 9110 token, as h11 checks it
 _VALUE = re.compile(rb"([^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
 _DIGITS = re.compile(rb"[0-9]+")
-_CHECKED_MAX = 512  # header lines known to be valid, kept per process
 
 
 class _Answer:
@@ -382,18 +381,6 @@ class _Answer:
             self.done = True
 
 
-def _check_header(name: bytes, value: bytes, checked: set[tuple[bytes, bytes]]) -> None:
-    """Refuse a request header h11 would refuse (httpx.LocalProtocolError; the value, which may
-    be a secret, is not quoted), and remember one that passes."""
-    if _NAME.fullmatch(name) is None:
-        raise httpx.LocalProtocolError(f"Illegal header name {name!r}")
-    if _VALUE.fullmatch(value) is None:
-        raise httpx.LocalProtocolError(f"Illegal header value (header {name!r})")
-    if len(checked) >= _CHECKED_MAX:
-        checked.clear()
-    checked.add((name, value))
-
-
 _UNSET = object()
 
 
@@ -415,11 +402,11 @@ class _Wire:
     """
 
     def __init__(self, origin: tuple[bytes, bytes, int], context: Any, keepalive_expiry: float,
-                 checked: set[tuple[bytes, bytes]]):
+                 blocks: dict[tuple[tuple[bytes, bytes], ...], _Block]):
         self._origin = origin
         self._context = context  # () -> ssl.SSLContext, called for an https origin
         self._expiry = keepalive_expiry
-        self._checked = checked  # request header lines found valid (shared by the connections)
+        self._blocks = blocks  # request headers' lines (shared by the connections, see _head)
         self._sock: socket.socket | None = None
         self._poll: Any = None
         self._timeout: object = _UNSET  # the socket's timeout as last set
@@ -507,7 +494,7 @@ class _Wire:
     def _exchange(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout") or {}
         method = request.method.encode("ascii")
-        data, keep = _head(request, method, self._checked)
+        data, keep = _head(request, method, self._blocks)
         sock = self._sock
         if sock is None:
             sock = self._connect(request, timeouts.get("connect"))
@@ -563,6 +550,19 @@ class _Wire:
         if sock is None:
             raise httpx.ReadError("the connection is closed")
         try:
+            length = None if answer.done else _length(answer.headers)
+            if length is not None:  # the rest of a body of known length, as it comes
+                left = length - answer.size
+                while left > 0:
+                    chunk = self._recv(sock, timeout)
+                    if not chunk:
+                        raise httpx.RemoteProtocolError(_cut_short(answer))
+                    if len(chunk) > left:  # bytes after the answer
+                        chunk, answer.extra = chunk[:left], True
+                    answer.chunks.append(chunk)
+                    answer.size += len(chunk)
+                    left -= len(chunk)
+                answer.done = True
             while not answer.done:
                 chunk = self._recv(sock, timeout)
                 if not chunk:
@@ -589,62 +589,91 @@ def _feed(parser: Any, answer: _Answer, data: bytes) -> None:
 
 
 def _head(request: httpx.Request, method: bytes,
-          checked: set[tuple[bytes, bytes]]) -> tuple[bytes, bool]:
+          blocks: dict[tuple[tuple[bytes, bytes], ...], _Block]) -> tuple[bytes, bool]:
     """The request's bytes (head and body, as h11 writes them) and whether the request lets the
-    connection be kept (no ``Connection: close``)."""
-    lines = [method, b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
-    hosts: list[bytes] = []
-    length: bytes | None = None
-    chunked = False
-    keep = True
-    for name, value in request.headers.raw:
-        if (name, value) not in checked:
-            _check_header(name, value, checked)
-        if len(name) in (4, 10, 14, 17):
-            low = name.lower()
-            if low == b"host":
-                hosts += (name, b": ", value, b"\r\n")
-                continue
-            if low == b"content-length":
-                lengths = {part.strip() for part in value.split(b",")}
-                if len(lengths) != 1:
-                    raise httpx.LocalProtocolError("conflicting Content-Length headers")
-                value = lengths.pop()
-                if _DIGITS.fullmatch(value) is None or len(value) > 20:
-                    raise httpx.LocalProtocolError("bad Content-Length")
-                if length is not None:
-                    if length != value:
-                        raise httpx.LocalProtocolError("conflicting Content-Length headers")
-                    continue  # the same length again: written once, as h11 writes it
-                length = value
-            elif low == b"transfer-encoding":
-                if chunked or value.lower() != b"chunked":
-                    raise httpx.LocalProtocolError("Only Transfer-Encoding: chunked is supported")
-                chunked = True
-            elif low == b"connection" and b"close" in [v.strip().lower() for v in value.split(b",")]:
-                keep = False
-        lines += (name, b": ", value, b"\r\n")
-    if not hosts:
-        raise httpx.LocalProtocolError("Missing mandatory Host: header")
-    lines[4:4] = hosts
-    lines.append(b"\r\n")
+    connection be kept (no ``Connection: close``). The headers' lines are made once for the
+    same headers (most requests of a client carry the same, or differ by a body's length)."""
+    raw = tuple(request.headers.raw)
+    block = blocks.get(raw)
+    if block is None:
+        block = _block(raw)
+        if len(blocks) >= _BLOCKS_MAX:
+            blocks.clear()
+        blocks[raw] = block
+    lines, length, chunked, keep = block
     stream = request.stream
     if not isinstance(stream, httpx.SyncByteStream):
         raise RuntimeError("Attempted to send an async request with a sync Client instance.")
     parts = [part for part in stream if part]
+    data = [method, b" ", request.url.raw_path, b" HTTP/1.1\r\n", lines]
     if chunked:
         for part in parts:
-            lines += (b"%x\r\n" % len(part), part, b"\r\n")
-        lines.append(b"0\r\n\r\n")
+            data += (b"%x\r\n" % len(part), part, b"\r\n")
+        data.append(b"0\r\n\r\n")
     else:
         size = sum(map(len, parts))
-        declared = 0 if length is None else int(length)
-        if size > declared:
+        if size > length:
             raise httpx.LocalProtocolError("Too much data for declared Content-Length")
-        if size < declared:
+        if size < length:
             raise httpx.LocalProtocolError("Too little data for declared Content-Length")
-        lines += parts
-    return b"".join(lines), keep
+        data += parts
+    return b"".join(data), keep
+
+
+_BLOCKS_MAX = 256  # header blocks kept per Connections
+_Block = tuple[bytes, int, bool, bool]  # lines, Content-Length (0 when none), chunked, keep
+
+
+def _block(headers: tuple[tuple[bytes, bytes], ...]) -> _Block:
+    """A request's header lines as h11 writes them (Host first, one Content-Length), after the
+    checks h11 makes (httpx.LocalProtocolError; a value, which may be a secret, is not quoted)."""
+    lines: list[bytes] = []
+    hosts: list[bytes] = []
+    length: bytes | None = None
+    chunked = False
+    keep = True
+    for name, value in headers:
+        if _NAME.fullmatch(name) is None:
+            raise httpx.LocalProtocolError(f"Illegal header name {name!r}")
+        if _VALUE.fullmatch(value) is None:
+            raise httpx.LocalProtocolError(f"Illegal header value (header {name!r})")
+        low = name.lower()
+        if low == b"host":
+            hosts += (name, b": ", value, b"\r\n")
+            continue
+        if low == b"content-length":
+            lengths = {part.strip() for part in value.split(b",")}
+            if len(lengths) != 1:
+                raise httpx.LocalProtocolError("conflicting Content-Length headers")
+            value = lengths.pop()
+            if _DIGITS.fullmatch(value) is None or len(value) > 20:
+                raise httpx.LocalProtocolError("bad Content-Length")
+            if length is not None:
+                if length != value:
+                    raise httpx.LocalProtocolError("conflicting Content-Length headers")
+                continue  # the same length again: written once, as h11 writes it
+            length = value
+        elif low == b"transfer-encoding":
+            if chunked or value.lower() != b"chunked":
+                raise httpx.LocalProtocolError("Only Transfer-Encoding: chunked is supported")
+            chunked = True
+        elif low == b"connection" and b"close" in [v.strip().lower() for v in value.split(b",")]:
+            keep = False
+        lines += (name, b": ", value, b"\r\n")
+    if not hosts:
+        raise httpx.LocalProtocolError("Missing mandatory Host: header")
+    return b"".join(hosts + lines + [b"\r\n"]), 0 if length is None else int(length), chunked, keep
+
+
+def _length(headers: list[tuple[bytes, bytes]]) -> int | None:
+    """An answer's Content-Length (the parser checked it), None when it has none or is chunked."""
+    length = None
+    for name, value in headers:
+        if len(name) == 14 and name.lower() == b"content-length":
+            length = int(value)
+        elif len(name) == 17 and name.lower() == b"transfer-encoding":
+            return None
+    return length
 
 
 def _until_close(headers: list[tuple[bytes, bytes]]) -> bool:

@@ -25,11 +25,13 @@ OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r
 
 class Scripted:
     """HTTP/1.1 on 127.0.0.1 answering each request with the next of ``answers`` (the last one
-    again once they run out). An answer is raw bytes, or (bytes, what next): "close" hangs up
+    again once they run out). An answer is raw bytes, a list of pieces sent 20 ms apart, or
+    (either, what next): "close" hangs up
     after it, "hold" waits for ``release`` then hangs up. Records each request's bytes and the
     number of the connection it came on."""
 
-    def __init__(self, *answers: bytes | tuple[bytes, str], wrap: ssl.SSLContext | None = None):
+    def __init__(self, *answers: bytes | list[bytes] | tuple[bytes | list[bytes], str],
+                 wrap: ssl.SSLContext | None = None):
         self.answers = list(answers)
         self.wrap = wrap
         self.release = threading.Event()
@@ -54,7 +56,7 @@ class Scripted:
                 number = self.connections
             threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
 
-    def _next(self) -> tuple[bytes, str]:
+    def _next(self) -> tuple[bytes | list[bytes], str]:
         with self._lock:
             answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
         return answer if isinstance(answer, tuple) else (answer, "keep")
@@ -92,7 +94,12 @@ class Scripted:
                         self.requests.append((number, head + b"\r\n\r\n" + rest[:length]))
                     buf = rest[length:]
                     answer, then = self._next()
-                    conn.sendall(answer)
+                    if isinstance(answer, list):  # pieces sent apart, read apart
+                        for piece in answer:
+                            conn.sendall(piece)
+                            threading.Event().wait(0.02)
+                    else:
+                        conn.sendall(answer)
                     if then == "hold":
                         self.release.wait(10)
                     if then != "keep":
@@ -109,7 +116,8 @@ class Scripted:
 def serve() -> Iterator[Callable[..., Scripted]]:
     servers: list[Scripted] = []
 
-    def make(*answers: bytes | tuple[bytes, str], wrap: ssl.SSLContext | None = None) -> Scripted:
+    def make(*answers: bytes | list[bytes] | tuple[bytes | list[bytes], str],
+             wrap: ssl.SSLContext | None = None) -> Scripted:
         servers.append(Scripted(*answers, wrap=wrap))
         return servers[-1]
 
@@ -189,6 +197,48 @@ def test_an_answer_is_read_and_its_connection_kept_only_when_it_can_be(serve, an
         assert (transport._open, len(transport._free)) == ((1, 1) if kept else (0, 0))
     assert get(transport, srv.url + "/b").content == b'{"items":[]}'
     assert srv.connections == (1 if kept else 2)
+    transport.close()
+
+
+BIG = b"[" + b",".join(b'{"id":%d,"text":"%s"}' % (n, b"x" * (n % 97)) for n in range(20000)) + b"]"
+
+
+@pytest.mark.parametrize("pieces", [
+    [b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", b"01234", b"56789"],
+    [b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n012", b"3456789"],
+    [b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BIG), BIG[:70000], BIG[70000:]],
+    [b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"%x\r\n" % len(BIG) + BIG,
+     b"\r\n0\r\n\r\n"],
+])
+@pytest.mark.parametrize("wire", [True, False])
+def test_a_body_that_comes_after_its_head_is_read_whole(serve, pieces, wire):
+    srv = serve(pieces, OK)
+    transport = pool(wire)
+    expected = BIG if len(pieces[-1]) > 100 or b"chunked" in pieces[0] else b"0123456789"
+    assert get(transport, srv.url + "/a").content == expected
+    assert transport._open == 1  # kept
+    assert get(transport, srv.url + "/b").content == b'{"items":[]}'
+    assert srv.connections == 1
+    transport.close()
+
+
+@pytest.mark.parametrize("wire", [True, False])
+def test_a_body_cut_short_after_its_head_is_a_remote_protocol_error(serve, wire):
+    srv = serve(([b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n01", b"234"], "close"))
+    transport = pool(wire)
+    with pytest.raises(httpx.RemoteProtocolError, match="received 5 bytes, expected 10"):
+        get(transport, srv.url + "/a")
+    assert transport._open == 0 and transport._free == []
+    transport.close()
+
+
+def test_bytes_after_a_body_that_came_after_its_head_leave_the_connection_unused(serve):
+    srv = serve([b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", b"abcdHTTP/1.1 200"], OK)
+    transport = pool()
+    assert get(transport, srv.url + "/a").content == b"abcd"
+    assert transport._open == 0
+    assert get(transport, srv.url + "/b").content == b'{"items":[]}'
+    assert srv.connections == 2
     transport.close()
 
 
