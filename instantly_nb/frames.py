@@ -62,6 +62,7 @@ from .coerce import (  # noqa: F401 -- the underscored names are shared with fas
     _add_raw,
     _build,
     _first_parse,
+    _frame,
     _infer,
     _parse_time,
     _parse_times,
@@ -295,7 +296,7 @@ def _typed(name: str, out: dict[str, pl.Series],
         exprs.extend(derived[1])
     if not exprs:
         return {}
-    got = pl.DataFrame(list(used.values())).select(exprs)
+    got = _frame(list(used.values())).select(exprs)
     out.update(_parse_times({c: (out[c], d) for c, d in times.items()}, got, raws))
     return {c: got[c] for c in got.columns if c not in times}
 
@@ -374,7 +375,7 @@ def _assemble(name: str, out: dict[str, pl.Series], extras: dict[str, pl.Series]
             alias += "_extra"
         taken.add(alias)
         columns.append(series.alias(alias))
-    return mask_secrets(pl.DataFrame(columns))  # API keys, passwords... never leave shaping
+    return mask_secrets(_frame(columns))  # API keys, passwords... never leave shaping
 
 
 def from_bodies(name: str, bodies: Iterable[Any]) -> pl.DataFrame:

@@ -167,3 +167,18 @@ def test_the_usual_timestamp_form_reads_what_the_general_form_reads():
     assert frame["timestamp_created_raw"].drop_nulls().to_list() == [
         t for t, v in zip(TIMESTAMP_TEXTS, careful.to_list(), strict=True)
         if v is None and t is not None and t.strip().lower() not in ("", "null", "none")]
+
+
+def test_frames_are_made_from_their_columns_as_pl_dataframe_makes_them():
+    from instantly_nb.coerce import _frame
+
+    assert _frame is not pl.DataFrame  # the direct way is in use with this polars
+    columns = [pl.Series("a", [1, None]), pl.Series("b", ["x", None]),
+               pl.Series("c", [[1], None], pl.List(pl.Int64))]
+    assert _frame(columns).equals(pl.DataFrame(columns))
+    assert _frame(columns).schema == pl.DataFrame(columns).schema
+    assert _frame([columns[0].alias("")]).columns == ["column_0"]  # as pl.DataFrame names it
+    with pytest.raises(pl.exceptions.DuplicateError):
+        _frame([columns[0], columns[0]])
+    with pytest.raises(pl.exceptions.ShapeError):
+        _frame([columns[0], pl.Series("d", [1])])
