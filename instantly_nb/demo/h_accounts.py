@@ -8,7 +8,7 @@ from typing import Any
 
 from . import analytics
 from .ids import iso_ms, uid_at
-from .protocol import ApiError, Call, finish_page, page
+from .protocol import ApiError, Call, Raw, finish_page, ints_and_texts, page
 from .registry import handles
 from .workspace import Workspace
 
@@ -101,7 +101,7 @@ def accounts_warmup(ws: Workspace, call: Call) -> dict[str, Any]:
 
 
 @handles("accounts.analytics_daily")
-def accounts_daily(ws: Workspace, call: Call) -> list[dict[str, Any]]:
+def accounts_daily(ws: Workspace, call: Call) -> Raw:
     asked = list(dict.fromkeys(call.array("emails")))
     if len(asked) > MAX_DAILY_EMAILS or (not asked and len(ws.accounts) > MAX_DAILY_EMAILS):
         raise ApiError(413, f"Too many accounts: ask for at most {MAX_DAILY_EMAILS} at a time")
@@ -115,8 +115,10 @@ def accounts_daily(ws: Workspace, call: Call) -> list[dict[str, Any]]:
                if asked else range(len(ws.accounts)))}
     lo, hi = max(0, ws.day_of(a)), min(ws.plan.days - 1, ws.day_of(b))
     if lo > hi:
-        return []
-    return analytics.account_daily(ws.sends, (lo, hi), ws.dates[lo:hi + 1], picked)
+        return ints_and_texts([])
+    # rows of dates, addresses and counts (ints): written by msgspec (see ints_and_texts)
+    return ints_and_texts(analytics.account_daily(ws.sends, (lo, hi), ws.dates[lo:hi + 1],
+                                                  picked))
 
 
 @handles("accounts.ctd_status")

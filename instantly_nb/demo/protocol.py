@@ -16,10 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ..spec import Endpoint, Param
 from .config import Faults
 
-__all__ = ["ApiError", "Call", "Raw", "Text", "envelope", "finish_page", "page", "raw_page"]
+__all__ = ["ApiError", "Call", "Raw", "Text", "envelope", "finish_page", "ints_and_texts", "page",
+           "raw_page"]
 
 REASONS = {
     400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
@@ -62,6 +65,17 @@ class Raw:
 
     def value(self) -> Any:
         return json.loads(self.data)
+
+
+_WRITE = msgspec.json.Encoder().encode
+
+
+def ints_and_texts(value: Any) -> Raw:
+    """``value`` -- dicts with text keys, lists, texts, ints, booleans and None, no floats --
+    written by msgspec: for such values the very bytes of ``json.dumps(value,
+    ensure_ascii=False, separators=(",", ":")).encode()``, several times faster (msgspec writes
+    some floats otherwise: ``1e16`` for ``1e+16``, ``null`` for NaN)."""
+    return Raw(_WRITE(value))
 
 
 @dataclass

@@ -1,0 +1,57 @@
+"""Answers the demo server writes with msgspec instead of the json module: the same bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from instantly_nb.demo import build_workspace
+from instantly_nb.demo.protocol import Call, Raw, ints_and_texts
+from instantly_nb.demo.registry import handlers
+from instantly_nb.endpoints import ENDPOINTS
+
+from .test_demo_support import TODAY
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+TEXTS = ["", "plain", "é à ü", "Chloé José", "日本語", "😀", "\u2028\u2029", "\x00\x01\x1f\x7f",
+         "\"quoted\" \\ back", "\n\r\t\b\f", "</script>", "a/b", "\ufeff"]
+
+
+def test_ints_and_texts_writes_what_json_writes() -> None:
+    values: list[Any] = [
+        TEXTS, {t: t for t in TEXTS}, [0, -1, 1, 2**53 + 1, -(2**63), 2**64 + 5, True, False, None],
+        {"rows": [{"date": "2026-01-01", "n": i, "ok": i % 2 == 0, "x": None} for i in range(50)]},
+        [], {}, [[[]]], [{"a": {"b": {"c": [1, "2", None]}}}],
+    ]
+    for value in values:
+        written = ints_and_texts(value)
+        assert isinstance(written, Raw)
+        assert written.data == _json(value), value
+
+
+@pytest.mark.parametrize("query", [
+    [], [("start_date", "2026-11-01"), ("end_date", "2026-11-15")],
+    [("end_date", "2026-11-10")], [("start_date", "2026-11-05")],
+    [("start_date", "2025-01-01"), ("end_date", "2025-01-05")],  # before the history: []
+])
+def test_account_daily_answers_as_json_writes_them(query: list[tuple[str, str]]) -> None:
+    ws = build_workspace(7, "tiny", today=TODAY)
+    emails = ws.account_emails[:3]
+    for asked in ([], [("emails", e) for e in emails], [("emails", emails[0].upper())]):
+        call = Call(ENDPOINTS["accounts.analytics_daily"], {}, [*query, *asked], {})
+        answer = handlers()["accounts.analytics_daily"](ws, call)
+        rows = answer.value()
+        assert answer.data == _json(rows)
+        assert all(type(v) in (int, str) for row in rows for v in row.values())
+        if query and query[0][1].startswith("2025-01"):
+            assert rows == []
+        else:
+            assert rows and {r["email_account"] for r in rows} <= set(ws.account_emails)
+            assert dt.date.fromisoformat(rows[-1]["date"]) <= dt.date.fromisoformat(TODAY)
