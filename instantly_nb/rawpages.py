@@ -4,8 +4,9 @@ A page of ``POST /leads/list`` is ~100 records of ~60 values; a million leads ar
 Here each page is parsed once by ``msgspec`` (a native JSON decoder) into typed records. A fetch
 of a few pages (a walk shapes 5 at a time) keeps them, and each column is gathered from them and
 built by the ordinary path's own builder (:func:`_gather`): that costs less CPU than writing
-them out and reading them back. The pages of a long fetch are not all kept: once a thread holds
-about ``rawread.BATCH_BYTES`` of them, they are written back as JSON lines -- one line per record
+them out and reading them back. The pages of a long fetch are not all kept: past ``_KEEP_BYTES``
+they are written back at once, and once a thread holds about ``rawread.BATCH_BYTES`` of pages,
+all of them are, as JSON lines -- one line per record
 for each object level (the record's own scalars, then ``payload``, ``status_summary``... each
 flat, as polars reads nested objects at several times the cost of flat ones) -- and polars' own
 multi-threaded NDJSON reader turns the lines into columns on a worker thread while the next
@@ -75,6 +76,9 @@ __all__ = ["FAST", "RawPage", "read_page", "frame", "eligible", "gc_paused", "ra
 FAST = frozenset({"leads.list", "emails.list"})
 _TEXT = frozenset({"str", "datetime", "date"})
 _FREE = frozenset({"json", "list[json]"})
+# Pages of a fetch (of this thread's open batch) kept as checked records, in answer bytes; the
+# pages that follow are written as lines at once (a walk shapes 5 lead pages, ~1 MB, at a time).
+_KEEP_BYTES = 2 << 20
 # polars reads the record lines of a fetch in pieces of about this size (its reader splits each
 # piece over the cores; bigger pieces would only hold more memory at once)
 _READ_BYTES = 32 << 20
@@ -224,6 +228,8 @@ def read_page(name: str, raw: bytes) -> RawPage | None:
     read = RawPage(raw, None, count=len(page.items), cursor=page.next_starting_after,
                    records=page.items)
     if not plan.gather:  # a batch of many pages is written as lines and read in the background
+        if rawread.held() >= _KEEP_BYTES:  # a long fetch: its records are not all kept
+            _to_lines(plan, read)
         rawread.add(read, len(raw), partial(_read_records, plan))
     return read
 

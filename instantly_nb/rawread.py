@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["BATCH_BYTES", "Batch", "add", "take"]
+__all__ = ["BATCH_BYTES", "Batch", "add", "held", "take"]
 
 # Big enough that a read costs far more than starting one, small enough that the last batch of
 # a fetch (read when the fetch ends, not in the background) is short.
@@ -72,6 +72,12 @@ def add(page: Any, size: int, read: Callable[[list[Any]], Any]) -> None:
         batch.closed = True
         _local.batch = None
         batch.future = _executor().submit(read, list(batch.pages))
+
+
+def held() -> int:
+    """Bytes of the pages in this thread's open batch (0 when there is none)."""
+    batch = getattr(_local, "batch", None)
+    return 0 if batch is None or batch.closed else batch.size
 
 
 def take(pages: Sequence[Any]) -> list[tuple[Future[Any] | None, list[Any]]]:

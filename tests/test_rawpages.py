@@ -28,15 +28,20 @@ def _pages(records: list[dict], size: int = 100) -> list[bytes]:
     return out
 
 
-@pytest.fixture(autouse=True, params=["gathered", "lines"])
+@pytest.fixture(autouse=True, params=["gathered", "lines", "kept, then lines"])
 def way(request, monkeypatch) -> str:
-    """Every test twice: pages of a short fetch keep their checked records and the columns are
-    gathered from them; pages of a long one are written as lines in background batches (here
-    every page a batch of its own)."""
-    if request.param == "lines":
-        from instantly_nb import rawread
+    """Every test three ways: pages of a short fetch keep their checked records and the columns
+    are gathered from them; pages of a long one are written as lines and read in background
+    batches (here every page a batch of its own), or written as lines once the first pages of
+    the fetch are kept (here from the second page on, the batch never full) and read when the
+    fetch ends."""
+    from instantly_nb import rawread
 
+    if request.param == "lines":
         monkeypatch.setattr(rawread, "BATCH_BYTES", 1)
+    elif request.param == "kept, then lines":
+        monkeypatch.setattr(rawread, "BATCH_BYTES", 1 << 40)
+        monkeypatch.setattr(rawpages, "_KEEP_BYTES", 1)
     return request.param
 
 
@@ -58,6 +63,19 @@ def test_short_fetches_are_gathered_and_long_ones_read_as_lines(leads, way):
     else:
         assert all(r.lines is not None and r.records is None for r in read)
         assert all(len(r.lines) == 5 for r in read)  # the record, then each nested object
+
+
+def test_the_first_pages_of_a_long_fetch_are_kept_and_the_rest_written_at_once(leads,
+                                                                               monkeypatch):
+    from instantly_nb import rawread
+
+    monkeypatch.setattr(rawread, "BATCH_BYTES", 1 << 40)
+    pages = _pages(leads, size=20)
+    monkeypatch.setattr(rawpages, "_KEEP_BYTES", len(pages[0]) * 2)
+    read = [rawpages.read_page("leads.list", p) for p in pages]
+    assert [r.records is not None for r in read] == [True, True] + [False] * (len(read) - 2)
+    assert rawpages.frame("leads.list", read).equals(
+        frames.from_bodies("leads.list", [json.loads(p) for p in pages]))
 
 
 def test_clean_pages_take_the_fast_path_and_give_the_same_frame(leads):
