@@ -24,6 +24,14 @@ TEXTS = ["", "plain", "é à ü", "Chloé José", "日本語", "😀", "\u2028\u
          "\"quoted\" \\ back", "\n\r\t\b\f", "</script>", "a/b", "\ufeff"]
 
 
+def _no_floats(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _no_floats(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_no_floats(v) for v in value)
+    return value is None or type(value) in (str, int, bool)
+
+
 def test_ints_and_texts_writes_what_json_writes() -> None:
     values: list[Any] = [
         TEXTS, {t: t for t in TEXTS}, [0, -1, 1, 2**53 + 1, -(2**63), 2**64 + 5, True, False, None],
@@ -50,8 +58,30 @@ def test_account_daily_answers_as_json_writes_them(query: list[tuple[str, str]])
         rows = answer.value()
         assert answer.data == _json(rows)
         assert all(type(v) in (int, str) for row in rows for v in row.values())
+        assert _no_floats(rows)
         if query and query[0][1].startswith("2025-01"):
             assert rows == []
         else:
             assert rows and {r["email_account"] for r in rows} <= set(ws.account_emails)
             assert dt.date.fromisoformat(rows[-1]["date"]) <= dt.date.fromisoformat(TODAY)
+
+
+@pytest.mark.parametrize("name", ["webhook_events.list", "inbox_placement_analytics.list"])
+def test_listings_answer_as_json_writes_them(name: str) -> None:
+    ws = build_workspace(7, "tiny", today=TODAY)
+    tests = [t["id"] for t in ws.placement.tests]
+    filters = [{"test_id": t} for t in tests] if name.startswith("inbox") else [
+        {}, {"success": "false"}, {"search": "a"}]
+    pages = 0
+    for params in filters:
+        after: list[tuple[str, str]] = []
+        for _ in range(1000):
+            query = [*params.items(), ("limit", "7"), *after]
+            answer = handlers()[name](ws, Call(ENDPOINTS[name], {}, query, {}))
+            body = answer.value()
+            assert answer.data == _json(body) and _no_floats(body)
+            pages += 1
+            if not body.get("next_starting_after"):
+                break
+            after = [("starting_after", body["next_starting_after"])]
+    assert pages > len(filters)

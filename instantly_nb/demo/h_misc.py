@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 
 from .lookup import by_id
-from .protocol import ApiError, Call, Text, page
+from .protocol import ApiError, Call, Raw, Text, ints_and_texts, page
 from .registry import handles
 from .workspace import Workspace
 
@@ -230,14 +230,14 @@ def _events(ws: Workspace, call: Call) -> list[dict[str, Any]]:
 
 
 @handles("webhook_events.list")
-def events_list(ws: Workspace, call: Call) -> dict[str, Any]:
+def events_list(ws: Workspace, call: Call) -> Raw:
     rows = _events(ws, call)
     if call.has("success"):
         rows = [r for r in rows if r["success"] == call.flag("success")]
     search = (call.text("search") or "").lower()
     if search:
         rows = [r for r in rows if search in (r["lead_email"] or "")]
-    return page(call, rows)
+    return ints_and_texts(page(call, rows))  # texts, ints, booleans and None (tags._webhooks)
 
 
 @handles("webhook_events.get")

@@ -8,7 +8,7 @@ import polars as pl
 
 from .lookup import by_id, require
 from .placement import ESP_OPTIONS
-from .protocol import Call, page
+from .protocol import Call, Raw, ints_and_texts, page
 from .registry import handles
 from .workspace import Workspace
 
@@ -68,9 +68,10 @@ def _rows(ws: Workspace, call: Call, test_ids: list[str], start: str = "date_fro
 
 
 @handles("inbox_placement_analytics.list")
-def analytics_list(ws: Workspace, call: Call) -> dict[str, Any]:
+def analytics_list(ws: Workspace, call: Call) -> Raw:
     rows = _rows(ws, call, [_test_id(ws, call)])
-    return page(call, [ws.placement.records[p] for p in rows["pos"].to_list()])
+    # records of texts, ints, booleans and None (placement._analytics_record)
+    return ints_and_texts(page(call, [ws.placement.records[p] for p in rows["pos"].to_list()]))
 
 
 @handles("inbox_placement_analytics.get")
