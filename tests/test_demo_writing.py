@@ -6,10 +6,12 @@ import datetime as dt
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from instantly_nb.demo import build_workspace
-from instantly_nb.demo.protocol import Call, Raw, ints_and_texts
+from instantly_nb.demo.config import Faults
+from instantly_nb.demo.protocol import Call, Raw, ints_and_texts, raw_page, struct_page
 from instantly_nb.demo.registry import handlers
 from instantly_nb.endpoints import ENDPOINTS
 
@@ -85,3 +87,23 @@ def test_listings_answer_as_json_writes_them(name: str) -> None:
                 break
             after = [("starting_after", body["next_starting_after"])]
     assert pages > len(filters)
+
+
+@pytest.mark.parametrize("faults", [Faults(), Faults(dangling_cursor=True),
+                                    Faults(empty_final_cursor=True)])
+def test_a_struct_page_is_the_raw_page_of_its_items(faults: Faults) -> None:
+    ws = build_workspace(7, "tiny", today=TODAY)
+    leads, mails = ENDPOINTS["leads.list"], ENDPOINTS["emails.list"]
+    emails = ws.unibox.table.height
+    for start, size in ((0, 100), (5, 1), (emails - 3, 3), (0, 0)):
+        chunk = np.arange(start, start + size, dtype=np.int64)
+        assert start + size <= min(emails, ws.leads.n)
+        for more in (True, False):
+            call = Call(leads, {}, [], {}, faults)
+            last = ws.leads.lead_id(int(chunk[-1])) if size else None
+            assert struct_page(call, ws.lead_json.records(chunk), more, last).data == \
+                raw_page(call, ws.lead_json.page(chunk), more, last).data
+            call = Call(mails, {}, [], {}, faults)
+            for preview in (False, True):
+                assert struct_page(call, ws.mail_json.records(chunk, preview), more, "é").data \
+                    == raw_page(call, ws.mail_json.page(chunk, preview), more, "é").data

@@ -14,7 +14,7 @@ from .ids import COMPANY_WORDS, FIRST_NAMES, JOB_TITLES, LAST_NAMES
 from .leads import Leads
 from .listing import filter_key
 from .lookup import by_id, campaign_of, require
-from .protocol import ApiError, Call, Raw, page, parse_date, raw_page
+from .protocol import ApiError, Call, Raw, page, parse_date, struct_page
 from .registry import handles
 from .workspace import Workspace
 
@@ -111,7 +111,7 @@ def leads_list(ws: Workspace, call: Call) -> Raw:
     hits = selected[first:first + limit + 1]
     chunk = hits[:limit]
     last = ws.leads.lead_id(int(chunk[-1])) if len(chunk) else None
-    return raw_page(call, ws.lead_json.page(chunk), len(hits) > limit, last)
+    return struct_page(call, ws.lead_json.records(chunk), len(hits) > limit, last)
 
 
 @handles("leads.get")
@@ -212,8 +212,8 @@ def emails_list(ws: Workspace, call: Call) -> Raw:
         start = int(order[pos]) + 1
     chunk = positions[start:start + limit]
     last = ws.unibox.email_id(int(chunk[-1])) if len(chunk) else None
-    return raw_page(call, ws.mail_json.page(chunk, call.flag("preview_only")),
-                    start + limit < len(positions), last)
+    return struct_page(call, ws.mail_json.records(chunk, call.flag("preview_only")),
+                       start + limit < len(positions), last)
 
 
 def _email_order(ws: Workspace, call: Call) -> tuple[np.ndarray, np.ndarray]:

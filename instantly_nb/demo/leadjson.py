@@ -224,6 +224,10 @@ class LeadJson:
             ld.esg[indexes].tolist(),
             [msgspec.UNSET if v == NO_INTEREST else v for v in interest]))
 
+    def records(self, indexes: np.ndarray) -> list[Any]:
+        """The leads at ``indexes`` as msgspec structs (each written as :meth:`item`'s text)."""
+        return self._records(indexes)
+
     def page(self, indexes: np.ndarray) -> bytes:
         """The leads at ``indexes`` as one JSON array (UTF-8), in that order."""
         return _ENCODE(self._records(indexes))

@@ -59,6 +59,10 @@ class MailJson:
         return [self._record(*row, preview=preview)
                 for row in zip(*ids, *values, strict=True)]
 
+    def records(self, positions: np.ndarray, preview: bool = False) -> list[Any]:
+        """The e-mails at ``positions`` as msgspec structs (each written as its item's text)."""
+        return self._records(positions, preview)
+
     def page(self, positions: np.ndarray, preview: bool = False) -> bytes:
         """The e-mails at ``positions`` as one JSON array (UTF-8), in that order."""
         return _ENCODE(self._records(positions, preview))

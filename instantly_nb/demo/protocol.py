@@ -22,7 +22,7 @@ from ..spec import Endpoint, Param
 from .config import Faults
 
 __all__ = ["ApiError", "Call", "Raw", "Text", "envelope", "finish_page", "ints_and_texts", "page",
-           "raw_page"]
+           "raw_page", "struct_page"]
 
 REASONS = {
     400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden",
@@ -326,3 +326,19 @@ def raw_page(call: Call, items: list[str] | bytes, more: bool, last_id: str | No
     # each item encoded alone: most are ASCII (a copy), a whole page with one "é" is not
     return Raw(b"".join((b'{"items":[', b",".join([item.encode() for item in items]),
                          tail.encode())))
+
+
+class _Page(msgspec.Struct):
+    items: list[Any]
+    next_starting_after: Any = msgspec.UNSET  # left out when UNSET
+
+
+def struct_page(call: Call, records: list[Any], more: bool, last_id: str | None) -> Raw:
+    """:func:`raw_page` for records msgspec writes (structs whose JSON is the item's text): the
+    page written by one msgspec call, without joining the items' text into the page's."""
+    cursor: Any = msgspec.UNSET
+    if more and records or call.faults.dangling_cursor and records:
+        cursor = last_id
+    elif call.faults.empty_final_cursor:
+        cursor = ""
+    return Raw(_WRITE(_Page(records, cursor)))
