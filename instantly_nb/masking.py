@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import polars as pl
@@ -40,8 +41,10 @@ def _leaf(column: str) -> str:
     return column.rsplit("__", 1)[-1].lower()
 
 
+@lru_cache(maxsize=4096)
 def is_secret_column(column: str) -> bool:
-    """True for a column whose values are masked."""
+    """True for a column whose values are masked (remembered by name: every frame shaped
+    asks for each of its columns)."""
     leaf = _leaf(column)
     return bool(_KEEP_TAIL.match(leaf) or _HIDE.match(leaf) or _HOOK_URL.match(leaf)) \
         or leaf == _HEADERS

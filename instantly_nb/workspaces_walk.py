@@ -89,8 +89,11 @@ def stream(client: Any, writer: DatasetWriter, name: str, params: Mapping[str, A
         with gate or nullcontext():
             one(chain)
 
-    run_parts(single if len(planned) == 1 else one_of_many, planned,
-              max_workers=client.max_workers, describe=_describe)
+    # as in Client.fetch: the pages held add objects the cyclic collector would walk again and
+    # again, and nothing they hold is cyclic (it runs again when no walk or fetch is left)
+    with rawpages.gc_paused():
+        run_parts(single if len(planned) == 1 else one_of_many, planned,
+                  max_workers=client.max_workers, describe=_describe)
     writer.finish(name)
     return writer.rows[name]
 

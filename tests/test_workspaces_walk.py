@@ -108,3 +108,28 @@ def test_conform_gives_the_same_frame_however_often_its_columns_come():
         assert b["emails_sent_count"].to_list() == [3] and b["campaign_id"].to_list() == ["c1"]
     with pytest.raises(StoreError):
         conform(plain.with_columns(pl.lit("many").alias("emails_sent_count")), schema)
+
+
+def test_a_walk_pauses_the_cyclic_collector_and_restores_it(tmp_path):
+    import gc
+
+    from instantly_nb import Client
+    from instantly_nb.demo import DemoServer, Limits
+    from instantly_nb.workspaces_walk import stream
+
+    seen: list[bool] = []
+
+    class Watching(DatasetWriter):
+        def add(self, name: str, frame: pl.DataFrame) -> None:
+            seen.append(gc.isenabled())
+            super().add(name, frame)
+
+    assert gc.isenabled()
+    with DemoServer(size="tiny", limits=Limits(enabled=False)) as srv, \
+            Client(api_key="demo-key-walk", base_url=srv.url, **srv.client_pacing()) as client:
+        ids = {n: client.fetch(n)["id"].to_list() for n in ("campaigns.list", "lead_lists.list")}
+        writer = Watching(tmp_path, client.workspace_id())
+        rows = stream(client, writer, "leads.list", {}, ids.__getitem__, batch_pages=1)
+    assert rows > 0 and len(seen) > 1
+    assert not any(seen)  # every page batch was shaped with the collector paused
+    assert gc.isenabled()  # and it runs again once the walk is done
