@@ -68,12 +68,14 @@ def test_account_daily_answers_as_json_writes_them(query: list[tuple[str, str]])
             assert dt.date.fromisoformat(rows[-1]["date"]) <= dt.date.fromisoformat(TODAY)
 
 
-@pytest.mark.parametrize("name", ["webhook_events.list", "inbox_placement_analytics.list"])
+@pytest.mark.parametrize("name", ["webhook_events.list", "inbox_placement_analytics.list",
+                                  "audit_logs.list"])
 def test_listings_answer_as_json_writes_them(name: str) -> None:
     ws = build_workspace(7, "tiny", today=TODAY)
     tests = [t["id"] for t in ws.placement.tests]
     filters = [{"test_id": t} for t in tests] if name.startswith("inbox") else [
-        {}, {"success": "false"}, {"search": "a"}]
+        {}, {"success": "false"}, {"search": "a"}] if name.startswith("webhook") else [
+        {}, {"activity_type": "9"}, {"search": "a"}, {"start_date": "2026-10-01"}]
     pages = 0
     for params in filters:
         after: list[tuple[str, str]] = []
@@ -107,3 +109,15 @@ def test_a_struct_page_is_the_raw_page_of_its_items(faults: Faults) -> None:
             for preview in (False, True):
                 assert struct_page(call, ws.mail_json.records(chunk, preview), more, "é").data \
                     == raw_page(call, ws.mail_json.page(chunk, preview), more, "é").data
+
+
+def test_warmup_maps_answer_as_json_writes_them() -> None:
+    ws = build_workspace(7, "tiny", today=TODAY)
+    endpoint = ENDPOINTS["accounts.warmup_analytics"]
+    for emails in (ws.account_emails, ws.account_emails[:1], [" " + ws.account_emails[2].upper()],
+                   ["nobody@example.com"]):
+        answer = handlers()["accounts.warmup_analytics"](ws, Call(endpoint, {}, [],
+                                                                  {"emails": emails}))
+        body = answer.value()
+        assert answer.data == _json(body) and _no_floats(body)
+        assert set(body["aggregate_data"]) == {e.strip() for e in emails if "nobody" not in e}

@@ -93,11 +93,12 @@ def accounts_get(ws: Workspace, call: Call) -> dict[str, Any]:
 
 
 @handles("accounts.warmup_analytics")
-def accounts_warmup(ws: Workspace, call: Call) -> dict[str, Any]:
+def accounts_warmup(ws: Workspace, call: Call) -> Raw:
     emails = [e for e in dict.fromkeys(call.array("emails"))
               if e.strip().lower() in ws.account_index]
     rows = {e: ws.warmup_rows(ws.account_index[e.strip().lower()]) for e in emails}
-    return analytics.warmup_maps(emails, rows, ws.warmup_dates())
+    # maps of dates and addresses to int counts and a label (see ints_and_texts)
+    return ints_and_texts(analytics.warmup_maps(emails, rows, ws.warmup_dates()))
 
 
 @handles("accounts.analytics_daily")

@@ -74,7 +74,7 @@ def api_keys(ws: Workspace, call: Call) -> dict[str, Any]:
 
 
 @handles("audit_logs.list")
-def audit_logs(ws: Workspace, call: Call) -> dict[str, Any]:
+def audit_logs(ws: Workspace, call: Call) -> Raw:
     rows = ws.org.audit_logs
     if call.has("activity_type"):
         rows = [r for r in rows if r["activity_type"] == call.integer("activity_type")]
@@ -85,7 +85,7 @@ def audit_logs(ws: Workspace, call: Call) -> dict[str, Any]:
     a, b = call.window(dt.date.min, dt.date.max)
     if call.has("start_date") or call.has("end_date"):
         rows = [r for r in rows if a.isoformat() <= r["timestamp"][:10] <= b.isoformat()]
-    return page(call, rows)
+    return ints_and_texts(page(call, rows))  # texts, ints, booleans and None (org._audit_logs)
 
 
 @handles("background_jobs.list")
