@@ -20,10 +20,12 @@ import pytest
 from instantly_nb import connections
 from instantly_nb.connections import Connections
 
+from .localserver import LocalServer
+
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"items\":[]}"
 
 
-class Scripted:
+class Scripted(LocalServer):
     """HTTP/1.1 on 127.0.0.1 answering each request with the next of ``answers`` (the last one
     again once they run out). An answer is raw bytes, a list of pieces sent 20 ms apart, or
     (either, what next): "close" hangs up
@@ -35,26 +37,7 @@ class Scripted:
         self.answers = list(answers)
         self.wrap = wrap
         self.release = threading.Event()
-        self.requests: list[tuple[int, bytes]] = []
-        self.connections = 0
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-                number = self.connections
-            threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
+        super().__init__()
 
     def _next(self) -> tuple[bytes | list[bytes], str]:
         with self._lock:
@@ -109,7 +92,7 @@ class Scripted:
 
     def close(self) -> None:
         self.release.set()
-        self._sock.close()
+        super().close()
 
 
 @pytest.fixture

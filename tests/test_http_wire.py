@@ -18,9 +18,10 @@ from instantly_nb.http import USER_AGENT, Connections, Requester, RetryPolicy
 from instantly_nb.throttle import RateWindow, Throttle
 
 from .conftest import FAKE_KEY
+from .localserver import LocalServer
 
 
-class WireServer:
+class WireServer(LocalServer):
     """HTTP/1.1 on 127.0.0.1: records each request's bytes and the connection it came on."""
 
     def __init__(self, extra_headers: bytes = b"", hold: threading.Event | None = None,
@@ -30,27 +31,8 @@ class WireServer:
         self.hang_up = hang_up  # close each connection after one answer (keep-alive not kept)
         self.answer = answer  # raw bytes sent instead of the answer when set (then the
         self.keep = keep  # connection is closed, unless ``keep``: the same bytes every time)
-        self.requests: list[tuple[int, bytes]] = []
         self.reads: list[bytes] = []  # the first chunk received of each request
-        self.connections = 0
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(64)
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-                number = self.connections
-            threading.Thread(target=self._serve, args=(conn, number), daemon=True).start()
+        super().__init__(backlog=64)
 
     def _serve(self, conn: socket.socket, number: int) -> None:
         buf = b""
@@ -89,9 +71,6 @@ class WireServer:
                              + b"Content-Length: %d\r\n\r\n" % len(body) + body)
                 if self.hang_up:
                     return
-
-    def close(self) -> None:
-        self._sock.close()
 
     def wire(self) -> list[bytes]:
         return [raw.replace(str(self.port).encode(), b"PORT") for _, raw in self.requests]
