@@ -215,21 +215,17 @@ def test_a_body_cut_short_after_its_head_is_a_remote_protocol_error(serve, wire)
     transport.close()
 
 
-def test_bytes_after_a_body_that_came_after_its_head_leave_the_connection_unused(serve):
-    srv = serve([b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", b"abcdHTTP/1.1 200"], OK)
+@pytest.mark.parametrize("answer, body", [
+    # in one piece (httpcore keeps the connection, and reads those bytes as the start of the
+    # next answer)
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\n", b"hi"),
+    # the body (and what follows it) after its head
+    ([b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\n", b"abcdHTTP/1.1 200"], b"abcd"),
+], ids=["in-one-piece", "body-after-head"])
+def test_bytes_after_an_answer_leave_its_connection_unused(serve, answer, body):
+    srv = serve(answer, OK)
     transport = pool()
-    assert get(transport, srv.url + "/a").content == b"abcd"
-    assert transport._open == 0
-    assert get(transport, srv.url + "/b").content == b'{"items":[]}'
-    assert srv.connections == 2
-    transport.close()
-
-
-def test_bytes_after_an_answer_leave_its_connection_unused(serve):
-    # (httpcore keeps it, and reads those bytes as the start of the next answer)
-    srv = serve(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\n", OK)
-    transport = pool()
-    assert get(transport, srv.url + "/a").content == b"hi"
+    assert get(transport, srv.url + "/a").content == body
     assert transport._open == 0
     assert get(transport, srv.url + "/b").content == b'{"items":[]}'
     assert srv.connections == 2
