@@ -383,17 +383,19 @@ def _certificate(folder: Path, name: str) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory) -> tuple[Path, Path]:
+def certificate(tmp_path_factory) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for localhost and a server context serving it."""
     if shutil.which("openssl") is None:
         pytest.skip("the openssl command makes the test certificate")
-    return _certificate(tmp_path_factory.mktemp("tls"), "localhost")
+    key, cert = _certificate(tmp_path_factory.mktemp("tls"), "localhost")
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    return cert, server_side
 
 
 @pytest.mark.parametrize("wire", [True, False])
 def test_tls_verifies_the_server_and_keeps_the_connection(serve, certificate, wire):
-    key, cert = certificate
-    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_side.load_cert_chain(cert, key)
+    cert, server_side = certificate
     srv = serve(OK, wrap=server_side)
     transport = pool(wire, tls=True)
     transport._ssl = ssl.create_default_context(cafile=str(cert))  # trusts the test's certificate
@@ -414,9 +416,7 @@ def test_tls_verifies_the_server_and_keeps_the_connection(serve, certificate, wi
 
 @pytest.mark.parametrize("wire", [True, False])
 def test_tls_refuses_a_certificate_it_does_not_trust(serve, certificate, wire):
-    key, cert = certificate
-    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_side.load_cert_chain(cert, key)
+    cert, server_side = certificate
     srv = serve(OK, wrap=server_side)
     transport = pool(wire, tls=False)  # a context that trusts no certificate
     with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
